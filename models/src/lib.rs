@@ -1,0 +1,12 @@
+//! DSO Detector's detectors and the image operations they share.
+//!
+//! Everything here is independent of INDI: the driver and the `dso-detect` command line both decode bytes with
+//! [`decode`], stretch with [`stretch`], run a [`Detector`](dso_plugin_api::Detector) from [`registry`], and draw
+//! the result with [`annotate`]. Keeping these in one library is what lets the CLI and the driver give the same
+//! answer for the same file.
+
+pub mod annotate;
+pub mod decode;
+pub mod naive;
+pub mod registry;
+pub mod stretch;

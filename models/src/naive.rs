@@ -1,0 +1,1 @@
+//! The naive detector (placeholder until it lands).
