@@ -8,5 +8,6 @@
 pub mod annotate;
 pub mod decode;
 pub mod naive;
+pub mod ops;
 pub mod registry;
 pub mod stretch;

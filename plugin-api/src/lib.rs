@@ -57,9 +57,8 @@ impl Frame {
         if planes.len() != 1 && planes.len() != 3 {
             return Err(Error::new(format!("a frame has 1 or 3 planes, not {}", planes.len())));
         }
-        let n = width
-            .checked_mul(height)
-            .ok_or_else(|| Error::new(format!("frame size {width}×{height} overflows")))?;
+        let n =
+            width.checked_mul(height).ok_or_else(|| Error::new(format!("frame size {width}×{height} overflows")))?;
         if let Some(bad) = planes.iter().find(|p| p.len() != n) {
             return Err(Error::new(format!("a plane has {} samples, expected {width}×{height} = {n}", bad.len())));
         }

@@ -1,2 +1,16 @@
-//! TODO
-fn main() {}
+//! `indi_dso_detector`: the INDI driver binary. indiserver starts it with no arguments; the device name comes from
+//! `INDIDEV` (KStars and INDI Web Manager always set it) and the configuration file from `INDICONFIG`.
+#![deny(clippy::print_stdout)]
+
+use dso_detector::{config, device, run};
+
+fn main() {
+    run::init_logging();
+    let name = std::env::var("INDIDEV").ok().filter(|n| !n.trim().is_empty()).unwrap_or(device::DEFAULT_NAME.into());
+    let mut device = device::Device::new(&name, config::path_for(&name));
+    run::announce(&mut device);
+    if let Err(e) = run::run_stdio(device, run::Limits::default()) {
+        log::error!("driver stopped: {e}");
+        std::process::exit(1);
+    }
+}

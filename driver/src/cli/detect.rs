@@ -1,0 +1,154 @@
+//! `dso-detect detect`: analyse files and folders, write YOLO text, JSON, annotated JPEG and heat maps per image.
+//! One bad file is reported and the batch goes on; the exit code says whether any failed.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime};
+
+use anyhow::Context;
+use clap::Args;
+use dso_models::{decode, registry};
+use dso_plugin_api::Detection;
+
+use super::{ensure_dir, files};
+use crate::indi::format_timestamp;
+use crate::pipeline::{analyse, Analysis, Outputs, Source};
+use crate::report::{Selection, DEFAULT_CONFIDENCE, DEFAULT_MAX_DETECTIONS};
+
+/// Arguments of `dso-detect detect`.
+#[derive(Args, Debug)]
+pub struct DetectArgs {
+    /// Detector name (see `dso-detect list`).
+    #[arg(long, default_value = registry::default_name())]
+    detector: String,
+    /// Minimum confidence, 0–1.
+    #[arg(long, default_value_t = DEFAULT_CONFIDENCE)]
+    confidence: f32,
+    /// Maximum number of detections per image.
+    #[arg(long, default_value_t = DEFAULT_MAX_DETECTIONS)]
+    max_detections: usize,
+    /// Write `<stem>.txt` in YOLO format (`class cx cy w h conf`, normalised) here.
+    #[arg(long)]
+    yolo_dir: Option<PathBuf>,
+    /// Write `<stem>.json` (the driver's DSO_RESULTS.JSON schema) here.
+    #[arg(long)]
+    json_dir: Option<PathBuf>,
+    /// Write `<stem>.jpg`, the stretched image with boxes, here.
+    #[arg(long)]
+    annotated_dir: Option<PathBuf>,
+    /// Write `<stem>.png` heat maps here (detectors that make one).
+    #[arg(long)]
+    heatmap_dir: Option<PathBuf>,
+    /// Image files or folders of images.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+}
+
+/// The YOLO class id of a label: the order of the project's classes (galaxy, nebula, cluster); class-less
+/// detections (`dso`) are class 0 like the single-class DeepSpaceYolo labels.
+pub fn yolo_class(label: &str) -> usize {
+    ["galaxy", "nebula", "cluster"].iter().position(|c| c.eq_ignore_ascii_case(label)).unwrap_or(0)
+}
+
+/// YOLO prediction lines, as `yolo predict --save-txt --save-conf` writes them.
+pub fn yolo_lines(dets: &[Detection], width: usize, height: usize) -> String {
+    let (w, h) = (width as f32, height as f32);
+    dets.iter()
+        .map(|d| {
+            format!(
+                "{} {:.6} {:.6} {:.6} {:.6} {:.4}\n",
+                yolo_class(&d.label),
+                (d.x + d.width / 2.0) / w,
+                (d.y + d.height / 2.0) / h,
+                d.width / w,
+                d.height / h,
+                d.confidence
+            )
+        })
+        .collect()
+}
+
+pub(super) fn run(a: &DetectArgs) -> anyhow::Result<bool> {
+    for d in [&a.yolo_dir, &a.json_dir, &a.annotated_dir, &a.heatmap_dir] {
+        ensure_dir(d)?;
+    }
+    let mut detector = registry::create(&a.detector).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let inputs = files::expand(&a.inputs);
+    let selection = Selection { confidence: a.confidence, max_detections: a.max_detections };
+    let outputs = Outputs { annotated: a.annotated_dir.is_some(), heatmap: a.heatmap_dir.is_some() };
+    let limits = decode::Limits::default();
+    let bar = progress(inputs.len());
+    let mut failed = 0;
+    for path in &inputs {
+        bar.set_message(path.display().to_string());
+        let result = std::fs::read(path).map_err(|e| format!("cannot read: {e}")).and_then(|bytes| {
+            let source = Source {
+                name: path.display().to_string(),
+                format: decode::format_from_path(path),
+                timestamp: format_timestamp(SystemTime::now()),
+                received: Instant::now(),
+            };
+            analyse(&bytes, &source, detector.as_mut(), selection, outputs, &limits)
+        });
+        match result.and_then(|an| write_outputs(a, path, &an).map_err(|e| format!("{e:#}")).map(|_| an)) {
+            Ok(an) => bar.suspend(|| println!("{}: {}", path.display(), an.report.summary())),
+            Err(e) => {
+                failed += 1;
+                bar.suspend(|| eprintln!("{}: error: {e}", path.display()));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    if failed > 0 {
+        eprintln!("{failed} of {} images failed", inputs.len());
+    }
+    Ok(failed == 0)
+}
+
+fn write_outputs(a: &DetectArgs, path: &Path, an: &Analysis) -> anyhow::Result<()> {
+    let stem = files::stem(path);
+    let (w, h) = (an.report.frame.width, an.report.frame.height);
+    let write = |dir: &Option<PathBuf>, ext: &str, bytes: &[u8]| -> anyhow::Result<()> {
+        if let Some(d) = dir {
+            let out = d.join(format!("{stem}.{ext}"));
+            std::fs::write(&out, bytes).with_context(|| format!("cannot write {}", out.display()))?;
+        }
+        Ok(())
+    };
+    write(&a.yolo_dir, "txt", yolo_lines(&an.detections, w, h).as_bytes())?;
+    write(&a.json_dir, "json", an.report.to_json().as_bytes())?;
+    if let Some(jpeg) = &an.annotated {
+        write(&a.annotated_dir, "jpg", jpeg)?;
+    }
+    if let Some(png) = &an.heatmap {
+        write(&a.heatmap_dir, "png", png)?;
+    }
+    Ok(())
+}
+
+/// A progress bar on a terminal with more than one image; hidden otherwise (pipes and CI logs stay clean).
+pub(super) fn progress(n: usize) -> indicatif::ProgressBar {
+    if n > 1 && std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(n as u64);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {eta} {wide_msg}") {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yolo_lines_are_normalised_centres() {
+        let d = Detection { x: 10.0, y: 20.0, width: 20.0, height: 40.0, label: "nebula".into(), confidence: 0.5 };
+        assert_eq!(yolo_lines(&[d], 100, 200), "1 0.200000 0.200000 0.200000 0.200000 0.5000\n");
+        assert_eq!(yolo_class("dso"), 0);
+        assert_eq!(yolo_class("Cluster"), 2);
+    }
+}

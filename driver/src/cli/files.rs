@@ -1,0 +1,66 @@
+//! Turning command-line inputs (files and folders) into the list of images to analyse.
+
+use std::path::{Path, PathBuf};
+
+/// Suffixes `dso-detect` treats as images when it walks a folder.
+const IMAGE_SUFFIXES: &[&str] =
+    &[".fits", ".fit", ".fts", ".fits.fz", ".fit.fz", ".fz", ".fits.z", ".jpg", ".jpeg", ".png", ".jpg.z", ".png.z"];
+
+/// Whether a path looks like an image by its name.
+pub fn is_image(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+    IMAGE_SUFFIXES.iter().any(|s| name.ends_with(s))
+}
+
+/// Files as given, folders expanded (not recursively) to their images, sorted by name within a folder.
+pub fn expand(inputs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for input in inputs {
+        if input.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(input)
+                .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file() && is_image(p)).collect())
+                .unwrap_or_default();
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(input.clone());
+        }
+    }
+    out
+}
+
+/// The file name without its image suffixes (`m31.fits.fz` → `m31`).
+pub fn stem(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let lower = name.to_lowercase();
+    let cut = IMAGE_SUFFIXES.iter().filter(|s| lower.ends_with(*s)).map(|s| s.len()).max().unwrap_or(0);
+    if cut > 0 && cut < name.len() {
+        name[..name.len() - cut].to_owned()
+    } else {
+        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_drop_compound_suffixes() {
+        assert_eq!(stem(Path::new("/a/m31.fits.fz")), "m31");
+        assert_eq!(stem(Path::new("b/Light_001.FIT")), "Light_001");
+        assert_eq!(stem(Path::new("x.jpg")), "x");
+        assert_eq!(stem(Path::new("noext")), "noext");
+    }
+
+    #[test]
+    fn folders_expand_to_sorted_images_only() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in ["b.fits", "a.jpg", "notes.txt", "c.png"] {
+            std::fs::write(dir.path().join(n), b"x").unwrap();
+        }
+        let names: Vec<String> =
+            expand(&[dir.path().to_owned()]).iter().map(|p| p.file_name().unwrap().to_string_lossy().into()).collect();
+        assert_eq!(names, ["a.jpg", "b.fits", "c.png"]);
+    }
+}

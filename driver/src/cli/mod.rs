@@ -1,0 +1,76 @@
+//! `dso-detect`: the offline side of DSO Detector. The same decoding, detectors and reports as the driver, over the
+//! thousands of frames a night leaves behind — to tag or discard them, find what was captured, and measure a detector
+//! on labelled images.
+
+mod detect;
+mod evaluate;
+mod files;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use detect::yolo_class;
+
+/// Finds deep-sky objects in astronomical images.
+#[derive(Parser, Debug)]
+#[command(name = "dso-detect", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Analyse images (FITS incl. .fits.fz, JPEG, PNG; files or folders) and write the results.
+    Detect(detect::DetectArgs),
+    /// List the available detectors, one per line, name first.
+    List,
+    /// Measure a detector on labelled images (YOLO label files).
+    Eval(evaluate::EvalArgs),
+}
+
+/// Runs the command line; the exit code says whether everything succeeded.
+pub fn main_with(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
+        }
+    };
+    let result = match cli.command {
+        Command::Detect(a) => detect::run(&a),
+        Command::List => {
+            list();
+            Ok(true)
+        }
+        Command::Eval(a) => evaluate::run(&a),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("dso-detect: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn list() {
+    for d in dso_models::registry::detectors() {
+        match d.available {
+            Ok(()) => println!("{}\tavailable\t{}", d.name, d.description),
+            Err(why) => println!("{}\tunavailable: {why}\t{}", d.name, d.description),
+        }
+    }
+}
+
+/// Creates an output folder when one is asked for.
+fn ensure_dir(dir: &Option<PathBuf>) -> anyhow::Result<()> {
+    if let Some(d) = dir {
+        std::fs::create_dir_all(d).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", d.display()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! What a detector's answer becomes for people and programs: the user's threshold and count applied, the
+//! `DSO_RESULTS.JSON` document, and the one-line `SUMMARY`.
+//!
+//! The driver and `dso-detect` both go through here, so a file analysed offline and the same frame seen live give
+//! byte-identical JSON (apart from timing).
+
+use dso_plugin_api::Detection;
+use serde::Serialize;
+
+/// The user's choices that shape a result: `DSO_SETTINGS` in the driver, flags in the CLI.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Selection {
+    /// Detections below this confidence are dropped.
+    pub confidence: f32,
+    /// At most this many detections are kept, the most confident first.
+    pub max_detections: usize,
+}
+
+impl Default for Selection {
+    fn default() -> Self {
+        Self { confidence: DEFAULT_CONFIDENCE, max_detections: DEFAULT_MAX_DETECTIONS }
+    }
+}
+
+/// Default `DSO_SETTINGS.CONFIDENCE`.
+pub const DEFAULT_CONFIDENCE: f32 = 0.5;
+/// Default `DSO_SETTINGS.MAX_DETECTIONS`.
+pub const DEFAULT_MAX_DETECTIONS: usize = 20;
+
+/// Applies a selection to a detector's raw output: drops non-finite and empty boxes, clips boxes to the frame,
+/// keeps those at or above the threshold, most confident first, at most `max_detections`.
+pub fn select(mut objects: Vec<Detection>, width: usize, height: usize, selection: Selection) -> Vec<Detection> {
+    let (w, h) = (width as f32, height as f32);
+    objects.retain_mut(|d| {
+        if ![d.x, d.y, d.width, d.height, d.confidence].iter().all(|v| v.is_finite()) {
+            return false;
+        }
+        let (x0, y0) = (d.x.clamp(0.0, w), d.y.clamp(0.0, h));
+        let (x1, y1) = ((d.x + d.width).clamp(0.0, w), (d.y + d.height).clamp(0.0, h));
+        *d = Detection { x: x0, y: y0, width: x1 - x0, height: y1 - y0, ..d.clone() };
+        d.width > 0.0 && d.height > 0.0 && d.confidence >= selection.confidence
+    });
+    objects.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+    objects.truncate(selection.max_detections);
+    objects
+}
+
+/// The frame a result is about.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FrameInfo {
+    /// Width in pixels as received.
+    pub width: usize,
+    /// Height in pixels as received.
+    pub height: usize,
+    /// Where it came from: `"CCD Simulator.CCD1"`, `"upload"`, or a file path.
+    pub source: String,
+    /// The INDI format string or file suffix (`".fits"`, `".jpg"`).
+    pub format: String,
+    /// When it was received, UTC, `YYYY-MM-DDTHH:MM:SS` as INDI writes timestamps.
+    pub timestamp: String,
+}
+
+/// One detection in the JSON document; pixels of the frame as received, origin top-left.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct JsonDetection {
+    /// Left edge.
+    pub x: f32,
+    /// Top edge.
+    pub y: f32,
+    /// Width.
+    pub width: f32,
+    /// Height.
+    pub height: f32,
+    /// Class.
+    pub label: String,
+    /// Confidence, 0–1.
+    pub confidence: f32,
+}
+
+/// The `DSO_RESULTS.JSON` document.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// The frame.
+    pub frame: FrameInfo,
+    /// The detector's name.
+    pub detector: String,
+    /// Frame received → results ready, milliseconds.
+    pub latency_ms: f64,
+    /// What was found, most confident first.
+    pub detections: Vec<JsonDetection>,
+}
+
+impl Report {
+    /// Builds a report from selected detections (boxes rounded to 0.1 px, confidences to 0.001).
+    pub fn new(frame: FrameInfo, detector: &str, latency_ms: f64, detections: &[Detection]) -> Self {
+        let r1 = |v: f32| (v * 10.0).round() / 10.0;
+        let detections = detections
+            .iter()
+            .map(|d| JsonDetection {
+                x: r1(d.x),
+                y: r1(d.y),
+                width: r1(d.width),
+                height: r1(d.height),
+                label: d.label.clone(),
+                confidence: (d.confidence * 1000.0).round() / 1000.0,
+            })
+            .collect();
+        Self { frame, detector: detector.to_owned(), latency_ms: (latency_ms * 10.0).round() / 10.0, detections }
+    }
+
+    /// The JSON text.
+    pub fn to_json(&self) -> String {
+        // Serialising plain strings and numbers cannot fail.
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// One line a person reads: `2 objects: nebula 0.91, galaxy 0.64` or `no object found`.
+    pub fn summary(&self) -> String {
+        summary(&self.detections.iter().map(|d| (d.label.as_str(), d.confidence)).collect::<Vec<_>>())
+    }
+}
+
+/// The summary line for (label, confidence) pairs, most confident first.
+pub fn summary(found: &[(&str, f32)]) -> String {
+    match found.len() {
+        0 => "no object found".to_owned(),
+        n => {
+            let items: Vec<String> = found.iter().map(|(l, c)| format!("{l} {c:.2}")).collect();
+            format!("{n} object{}: {}", if n == 1 { "" } else { "s" }, items.join(", "))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn det(x: f32, conf: f32) -> Detection {
+        Detection { x, y: 10.0, width: 20.0, height: 20.0, label: "galaxy".into(), confidence: conf }
+    }
+
+    #[test]
+    fn select_thresholds_sorts_and_truncates() {
+        let sel = Selection { confidence: 0.5, max_detections: 2 };
+        let out = select(vec![det(0.0, 0.6), det(1.0, 0.4), det(2.0, 0.9), det(3.0, 0.7)], 100, 100, sel);
+        let confs: Vec<f32> = out.iter().map(|d| d.confidence).collect();
+        assert_eq!(confs, vec![0.9, 0.7]);
+    }
+
+    #[test]
+    fn select_clips_and_drops_bad_boxes() {
+        let sel = Selection { confidence: 0.0, max_detections: 10 };
+        let mut outside = det(-10.0, 0.8);
+        outside.y = 95.0;
+        let nan = Detection { confidence: f32::NAN, ..det(0.0, 0.5) };
+        let gone = det(200.0, 0.8);
+        let out = select(vec![outside, nan, gone], 100, 100, sel);
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].x, out[0].y, out[0].width, out[0].height), (0.0, 95.0, 10.0, 5.0));
+    }
+
+    #[test]
+    fn json_follows_the_schema() {
+        let frame = FrameInfo {
+            width: 100,
+            height: 80,
+            source: "upload".into(),
+            format: ".fits".into(),
+            timestamp: "2026-11-25T19:13:03".into(),
+        };
+        let r = Report::new(frame, "naive", 12.34, &[det(1.04, 0.91234)]);
+        let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+        assert_eq!(v["frame"]["width"], 100);
+        assert_eq!(v["frame"]["source"], "upload");
+        assert_eq!(v["detector"], "naive");
+        assert_eq!(v["latency_ms"], 12.3);
+        assert_eq!(v["detections"][0]["label"], "galaxy");
+        assert!((v["detections"][0]["x"].as_f64().unwrap() - 1.0).abs() < 1e-6);
+        assert!((v["detections"][0]["confidence"].as_f64().unwrap() - 0.912).abs() < 1e-6);
+    }
+
+    #[test]
+    fn summary_reads_like_a_sentence() {
+        assert_eq!(summary(&[]), "no object found");
+        assert_eq!(summary(&[("nebula", 0.913), ("galaxy", 0.64)]), "2 objects: nebula 0.91, galaxy 0.64");
+        assert_eq!(summary(&[("dso", 0.5)]), "1 object: dso 0.50");
+    }
+}

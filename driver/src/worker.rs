@@ -1,0 +1,135 @@
+//! Detection off the protocol loop, newest frame first.
+//!
+//! A detector can take longer than a camera's exposure, and the driver must keep answering `getProperties` and
+//! switches meanwhile (libindi's astrometry driver solves on a thread for the same reason). The worker owns the
+//! detectors and a one-frame waiting slot: a frame arriving while another waits replaces it and the replaced one is
+//! counted as dropped. Memory is therefore bounded by three frames: one being received, one waiting, one in work.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::JoinHandle;
+
+use dso_models::{decode, registry};
+use dso_plugin_api::Detector;
+
+use crate::pipeline::{analyse, Analysis, Outputs, Source};
+use crate::report::Selection;
+
+/// One frame to analyse, with the settings in force when it arrived.
+#[derive(Debug)]
+pub struct Job {
+    /// The encoded image.
+    pub bytes: Vec<u8>,
+    /// Where it came from.
+    pub source: Source,
+    /// Detector name (lowercase).
+    pub detector: String,
+    /// Threshold and count.
+    pub selection: Selection,
+    /// Pictures to make.
+    pub outputs: Outputs,
+}
+
+/// What the worker reports back, in order: `Started` then `Finished` for every job it takes.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Work began on a frame from this source.
+    Started {
+        /// The source's name.
+        source: String,
+    },
+    /// The frame is done, or failed with a message for the astronomer.
+    Finished {
+        /// The source's name.
+        source: String,
+        /// The detector used.
+        detector: String,
+        /// The result.
+        result: Result<Box<Analysis>, String>,
+    },
+}
+
+#[derive(Default)]
+struct Slot {
+    waiting: Option<Job>,
+    shutdown: bool,
+}
+
+/// The detection thread and its waiting slot.
+pub struct Worker {
+    shared: Arc<(Mutex<Slot>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts the thread; `report` is called from it for every outcome.
+    pub fn spawn(limits: decode::Limits, report: impl Fn(Outcome) + Send + 'static) -> Self {
+        let shared = Arc::new((Mutex::new(Slot::default()), Condvar::new()));
+        let theirs = Arc::clone(&shared);
+        let thread = std::thread::Builder::new()
+            .name("dso-worker".into())
+            .spawn(move || run(&theirs, &limits, &report))
+            .expect("spawning the worker thread");
+        Self { shared, thread: Some(thread) }
+    }
+
+    /// Queues a frame. Returns true when it replaced a frame that was still waiting (that frame is dropped).
+    pub fn submit(&self, job: Job) -> bool {
+        let (lock, cvar) = &*self.shared;
+        let mut slot = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let replaced = slot.waiting.replace(job).is_some();
+        cvar.notify_one();
+        replaced
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        {
+            let (lock, cvar) = &*self.shared;
+            let mut slot = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            slot.shutdown = true;
+            slot.waiting = None;
+            cvar.notify_one();
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn run(shared: &(Mutex<Slot>, Condvar), limits: &decode::Limits, report: &dyn Fn(Outcome)) {
+    let mut detectors: HashMap<String, Box<dyn Detector>> = HashMap::new();
+    loop {
+        let job = {
+            let (lock, cvar) = shared;
+            let mut slot = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            loop {
+                if slot.shutdown {
+                    return;
+                }
+                if let Some(job) = slot.waiting.take() {
+                    break job;
+                }
+                slot = cvar.wait(slot).unwrap_or_else(PoisonError::into_inner);
+            }
+        };
+        report(Outcome::Started { source: job.source.name.clone() });
+        let result = detector_for(&mut detectors, &job.detector).and_then(|d| {
+            analyse(&job.bytes, &job.source, d.as_mut(), job.selection, job.outputs, limits).map(Box::new)
+        });
+        report(Outcome::Finished { source: job.source.name, detector: job.detector, result });
+    }
+}
+
+/// The detector by name, created on first use and kept (models stay loaded between frames).
+fn detector_for<'a>(
+    cache: &'a mut HashMap<String, Box<dyn Detector>>,
+    name: &str,
+) -> Result<&'a mut Box<dyn Detector>, String> {
+    if !cache.contains_key(name) {
+        let d = registry::create(name).map_err(|e| e.to_string())?;
+        cache.insert(name.to_owned(), d);
+    }
+    cache.get_mut(name).ok_or_else(|| format!("detector '{name}' vanished"))
+}

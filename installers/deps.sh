@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what DSO Detector needs on Debian 12 (or newer) and Raspberry Pi OS: INDI, cfitsio, Python with the
+# ONNX Runtime wheel. Safe to run again: it only installs what is missing. Sourced by demo.sh and test.sh.
+set -euo pipefail
+
+need_apt=()
+for pkg in indi-bin libcfitsio-dev pkg-config python3-pip python3-venv; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "== installing Debian packages: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "cargo not found: install Rust first (https://rustup.rs or Debian's cargo package)" >&2
+  exit 1
+fi
+
+# Python packages: ONNX Runtime (the library the Rust driver loads), numpy/OpenCV for the benchmark's Python
+# baseline, pytest and the training-data generator's dependencies. Into the interpreter on PATH (a venv if active).
+REQ="$(dirname "${BASH_SOURCE[0]}")/requirements.txt"
+if ! python3 -c 'import sys, importlib.metadata as m
+reqs = [l.split("#")[0].strip() for l in open(sys.argv[1])]
+for r in filter(None, reqs):
+    name, _, ver = r.partition("==")
+    if m.version(name) != ver: sys.exit(1)' "$REQ" 2>/dev/null; then
+  echo "== installing Python packages from installers/requirements.txt"
+  python3 -m pip install -q --disable-pip-version-check -r "$REQ" 2>/dev/null \
+    || python3 -m pip install -q --disable-pip-version-check --break-system-packages -r "$REQ"
+fi

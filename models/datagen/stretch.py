@@ -1,0 +1,65 @@
+"""AutoSTF display stretch (PixInsight / KStars defaults), the same as `models/src/stretch.rs`.
+
+Per channel (unlinked): shadows at median - 2.8 x 1.4826 x MAD, then the midtones transfer function with the
+balance that puts the median at 0.25. Median and MAD are taken like the Rust code does (every k-th sample when a
+plane has more than 2^20 pixels, the upper median) so the detector sees the same pixels in training and in the
+driver. `target` can be varied for augmentation (the smart-telescope JPEGs of the dev set are darker).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SHADOWS_CLIP = -2.8
+TARGET_BACKGROUND = 0.25
+MAD_TO_SIGMA = 1.4826
+MAX_SAMPLES = 1 << 20
+
+
+def mtf(m: float, x: np.ndarray) -> np.ndarray:
+    """Midtones transfer: 0 -> 0, m -> 0.5, 1 -> 1."""
+    x = np.clip(x, 0.0, 1.0)
+    den = (2.0 * m - 1.0) * x - m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.where(den != 0, ((m - 1.0) * x) / np.where(den == 0, 1, den), 0.5)
+    return np.clip(y, 0.0, 1.0)
+
+
+def median_mad(plane: np.ndarray) -> tuple[float, float]:
+    """Upper median and MAD from an evenly spaced subsample (as stretch.rs)."""
+    flat = np.ravel(plane)
+    if flat.size == 0:
+        return 0.0, 0.0
+    step = -(-flat.size // MAX_SAMPLES)
+    s = flat[::step]
+    s = s[np.isfinite(s)].astype(np.float32)
+    if s.size == 0:
+        return 0.0, 0.0
+    mid = s.size // 2
+    med = float(np.partition(s, mid)[mid])
+    dev = np.abs(s - np.float32(med))
+    return med, float(np.partition(dev, mid)[mid])
+
+
+def auto_params(plane: np.ndarray, target: float = TARGET_BACKGROUND) -> tuple[float, float]:
+    """(shadows, midtones) for a plane in [0, 1]."""
+    med, mad = median_mad(plane)
+    sigma = MAD_TO_SIGMA * mad
+    shadows = min(max(med + SHADOWS_CLIP * sigma, 0.0), 1.0) if sigma > 0 else 0.0
+    rng = max(1.0 - shadows, np.finfo(np.float32).eps)
+    x = min(max((med - shadows) / rng, 0.0), 1.0)
+    midtones = float(mtf(target, np.array(x)))
+    return shadows, midtones
+
+
+def stretch_plane(plane: np.ndarray, target: float = TARGET_BACKGROUND) -> np.ndarray:
+    """One linear plane in [0, 1] -> stretched float32 in [0, 1]."""
+    shadows, m = auto_params(plane, target)
+    rng = max(1.0 - shadows, np.finfo(np.float32).eps)
+    return mtf(m, (np.asarray(plane, dtype=np.float32) - shadows) / rng).astype(np.float32)
+
+
+def to_8bit(planes: np.ndarray, target: float = TARGET_BACKGROUND) -> np.ndarray:
+    """(3, H, W) linear data in [0, 1] -> (H, W, 3) uint8, each channel stretched on its own."""
+    out = np.stack([stretch_plane(p, target) for p in planes], axis=-1)
+    return np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)

@@ -1,1 +1,0 @@
-//! The naive detector (placeholder until it lands).

@@ -1,0 +1,265 @@
+//! The naive detector: classical image processing, no training — technique 1 of Parisot & Jaziri 2024 ("Deep Sky
+//! Objects Detection with Deep Learning for Electronically Assisted Astronomy", §3.1): remove the stars, take the
+//! edges of what is left, and box the regions they outline.
+//!
+//! It is the detector that always works: no model file, a few tens of milliseconds a frame, and answers that can be
+//! explained pixel by pixel. The pipeline, each stage in its own module:
+//! 1. working image ([`NaiveDetector::prepare`]): luminance, binned by an integer factor so the long side is at
+//!    most [`NaiveParams::work_size`] (speed, and binning also averages noise down), then stretched with
+//!    [`crate::stretch`]'s AutoSTF if the frame is linear;
+//! 2. star removal ([`starless`]): top-hat, threshold, grow, inpaint;
+//! 3. sky background ([`background`]): a stiff quadratic lower envelope, subtracted;
+//! 4. candidates ([`regions`]): smoothed at two scales, thresholded in noise sigmas, united with Canny edges,
+//!    connected regions filtered for size, trails and star residues, overlapping boxes merged;
+//! 5. confidence ([`score`]): local contrast against an annulus, through a logistic.
+//!
+//! The method has no notion of class, so every box is labelled `"dso"`.
+
+pub mod background;
+pub mod regions;
+pub mod score;
+pub mod starless;
+pub mod synth;
+
+#[cfg(test)]
+mod tests;
+
+use dso_plugin_api::{Detection, Detections, Detector, Encoding, Error, Frame};
+
+use crate::ops::{gaussian_blur, noise_sigma, quantile, Plane};
+use regions::{BoxI, RegionParams};
+use starless::{StarParams, StarRemoval};
+
+/// The naive detector's tunables. Sizes are in working pixels (after binning) or in stellar FWHM, so they mean the
+/// same on a 640-px smart-telescope patch and on a 4096-px camera frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NaiveParams {
+    /// Longest side of the working image; larger frames are binned by the smallest integer factor that fits.
+    /// 1024 px keeps a 4096-px frame's objects several pixels wide and the whole pipeline in tens of milliseconds.
+    pub work_size: usize,
+    /// Star removal.
+    pub stars: StarParams,
+    /// Small smoothing scale (Gaussian sigma) in FWHM: about one FWHM matches a compact galaxy's size.
+    pub smooth_fwhm: f32,
+    /// Large smoothing scale as a multiple of the small one, for faint extended nebulae and galaxy haloes.
+    pub large_scale: f32,
+    /// Segmentation threshold in noise sigmas of each smoothed plane (3σ: the usual detection threshold of
+    /// SExtractor-like pipelines for smoothed images).
+    pub threshold: f32,
+    /// Canny hysteresis thresholds (low, high) as the slope of the small-scale plane in noise sigmas per pixel;
+    /// `None` uses the threshold alone.
+    pub canny: Option<(f32, f32)>,
+    /// Boxes whose longer side is below this many FWHM are dropped (the smallest labelled object in the real
+    /// smart-telescope set is 7 px of 640, about three FWHM).
+    pub min_size_fwhm: f32,
+    /// Regions more elongated than this (major/minor axis ratio)…
+    pub max_elongation: f32,
+    /// …and thinner than this many FWHM (minor-axis sigma) are trails, not objects.
+    pub trail_width_fwhm: f32,
+    /// Regions more than this fraction inside the star mask are star residues…
+    pub max_star_fraction: f32,
+    /// …unless more than a disk of this radius (in FWHM) of their area lies outside the mask: in a dense field a
+    /// galaxy is mostly under star masks, but it is far larger than the ring a bright star's halo leaves.
+    pub min_free_radius_fwhm: f32,
+    /// Boxes are drawn at the isophote where the small-scale plane is this many pixel-noise sigmas above the sky:
+    /// about where an object stops being visible on a stretched screen, which is what people label.
+    pub extent_sigma: f32,
+    /// Contrast (noise sigmas) that maps to confidence 0.5.
+    pub contrast_mid: f32,
+    /// Contrast sigmas per e-fold of the confidence odds.
+    pub contrast_scale: f32,
+    /// Candidates below this confidence are not returned at all.
+    pub min_confidence: f32,
+}
+
+impl Default for NaiveParams {
+    fn default() -> Self {
+        Self {
+            work_size: 1024,
+            stars: StarParams::default(),
+            smooth_fwhm: 1.0,
+            large_scale: 4.0,
+            threshold: 3.0,
+            canny: Some((0.75, 1.5)),
+            min_size_fwhm: 3.0,
+            max_elongation: 5.0,
+            trail_width_fwhm: 2.0,
+            max_star_fraction: 0.5,
+            min_free_radius_fwhm: 3.0,
+            extent_sigma: 1.0,
+            contrast_mid: 5.0,
+            contrast_scale: 1.5,
+            min_confidence: 0.05,
+        }
+    }
+}
+
+/// The working image and what the pipeline derived from it, for tools that want to look inside.
+#[derive(Clone, Debug)]
+pub struct Stages {
+    /// Binning factor from the frame to the working image.
+    pub factor: usize,
+    /// Stretched luminance at working resolution.
+    pub work: Plane,
+    /// Noise sigma of `work`.
+    pub noise: f32,
+    /// Star removal result.
+    pub stars: StarRemoval,
+    /// Starless minus background.
+    pub residual: Plane,
+    /// Candidate boxes in working pixels with their confidences.
+    pub boxes: Vec<(BoxI, f32)>,
+}
+
+/// The naive detector (`"naive"`).
+#[derive(Clone, Debug, Default)]
+pub struct NaiveDetector {
+    /// Its tunables.
+    pub params: NaiveParams,
+}
+
+impl NaiveDetector {
+    /// A detector with the default parameters.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A detector with these parameters.
+    pub fn with_params(params: NaiveParams) -> Self {
+        Self { params }
+    }
+
+    /// Stage 1: the binned, stretched luminance and its binning factor.
+    pub fn prepare(&self, frame: &Frame) -> Result<(Plane, usize), Error> {
+        let (mut plane, factor) = self.binned_luminance(frame)?;
+        if frame.encoding == Encoding::Linear {
+            let p = crate::stretch::auto_params(&plane.data);
+            crate::stretch::apply_mut(&mut plane.data, p);
+        }
+        Ok((plane, factor))
+    }
+
+    /// The luminance binned by the smallest integer factor that fits [`NaiveParams::work_size`], with non-finite
+    /// samples replaced by the median; not stretched.
+    fn binned_luminance(&self, frame: &Frame) -> Result<(Plane, usize), Error> {
+        let (w, h) = (frame.width, frame.height);
+        if frame.planes.iter().any(|p| p.len() != w * h) || frame.planes.is_empty() {
+            return Err(Error::new("malformed frame: plane sizes do not match its dimensions"));
+        }
+        let factor = w.max(h).div_ceil(self.params.work_size.max(16)).max(1);
+        let (bw, bh) = (w.div_ceil(factor), h.div_ceil(factor));
+        if bw < 16 || bh < 16 {
+            return Err(Error::new(format!("frame too small for the naive detector ({w}×{h}; needs 16×16)")));
+        }
+        let mut sum = vec![0.0f32; bw * bh];
+        let mut count = vec![0u32; bw * bh];
+        let weights: &[f32] = if frame.planes.len() == 3 { &[0.2126, 0.7152, 0.0722] } else { &[1.0] };
+        let mut row = vec![0.0f32; w];
+        for y in 0..h {
+            row.fill(0.0);
+            for (plane, &k) in frame.planes.iter().zip(weights) {
+                row.iter_mut().zip(&plane[y * w..(y + 1) * w]).for_each(|(r, v)| *r += k * v);
+            }
+            let out = (y / factor) * bw;
+            for (x, &v) in row.iter().enumerate() {
+                if v.is_finite() {
+                    sum[out + x / factor] += v;
+                    count[out + x / factor] += 1;
+                }
+            }
+        }
+        let mut data: Vec<f32> =
+            sum.iter().zip(&count).map(|(s, &c)| if c > 0 { s / c as f32 } else { f32::NAN }).collect();
+        let median = quantile(&data, 0.5, 1 << 20).ok_or_else(|| Error::new("frame has no finite sample"))?;
+        data.iter_mut().filter(|v| !v.is_finite()).for_each(|v| *v = median);
+        Ok((Plane { width: bw, height: bh, data }, factor))
+    }
+
+    /// Runs every stage on a frame and keeps the intermediate results.
+    pub fn stages(&self, frame: &Frame) -> Result<Stages, Error> {
+        let p = &self.params;
+        let (mut work, factor) = self.binned_luminance(frame)?;
+        let mut star_params = p.stars.clone();
+        if frame.encoding == Encoding::Linear {
+            // Measure the stars before stretching: the stretch lifts their wings into wide plateaus, so a FWHM
+            // measured after it describes the stretch, not the seeing.
+            if star_params.fwhm.is_none() {
+                star_params.fwhm = starless::estimate_fwhm(&work, noise_sigma(&work, 1));
+            }
+            let sp = crate::stretch::auto_params(&work.data);
+            crate::stretch::apply_mut(&mut work.data, sp);
+        }
+        let noise = noise_sigma(&work, 1);
+        let stars = starless::remove_stars(&work, &star_params, noise);
+        let mut stages = Stages { factor, residual: work.clone(), work, noise, stars, boxes: Vec::new() };
+        if noise.is_nan() || noise <= 1e-6 {
+            return Ok(stages); // a flat frame: nothing to find
+        }
+        let bg = background::estimate(&stages.stars.starless);
+        let residual = Plane {
+            width: bg.width,
+            height: bg.height,
+            data: stages.stars.starless.data.iter().zip(&bg.data).map(|(a, b)| a - b).collect(),
+        };
+        let fwhm = stages.stars.fwhm;
+        let s1 = (p.smooth_fwhm * fwhm).max(1.0);
+        let scales: Vec<(Plane, f32)> = [s1, s1 * p.large_scale.max(1.0)]
+            .iter()
+            .map(|&s| {
+                let sm = gaussian_blur(&residual, s);
+                // The noise of the smoothed plane from differences at a lag beyond the kernel (independent
+                // samples)… or, when larger, from the spread of its lower half (median − 16th percentile), which
+                // also holds what star removal and the background model left behind (halos, fills, gradients).
+                let white = noise_sigma(&sm, (3.0 * s).ceil() as usize);
+                let lower = match (quantile(&sm.data, 0.5, 1 << 18), quantile(&sm.data, 0.1587, 1 << 18)) {
+                    (Some(m), Some(q)) => m - q,
+                    _ => 0.0,
+                };
+                (sm, white.max(lower))
+            })
+            .collect();
+        let rp = RegionParams {
+            threshold: p.threshold,
+            canny: p.canny,
+            min_size: p.min_size_fwhm * fwhm,
+            max_elongation: p.max_elongation,
+            trail_width: p.trail_width_fwhm * fwhm,
+            max_star_fraction: p.max_star_fraction,
+            min_free_area: std::f32::consts::PI * (p.min_free_radius_fwhm * fwhm).powi(2),
+            extent_level: p.extent_sigma * noise,
+        };
+        let boxes = regions::candidates(&scales, &stages.stars.mask, &rp);
+        stages.boxes = boxes
+            .into_iter()
+            .map(|b| {
+                let c = scales.iter().map(|(pl, s)| score::contrast(pl, &b, *s)).fold(f32::MIN, f32::max);
+                (b, score::confidence(c, p.contrast_mid, p.contrast_scale))
+            })
+            .filter(|(_, c)| *c >= p.min_confidence)
+            .collect();
+        stages.residual = residual;
+        Ok(stages)
+    }
+}
+
+impl Detector for NaiveDetector {
+    fn name(&self) -> &str {
+        "naive"
+    }
+
+    fn detect(&mut self, frame: &Frame) -> Result<Detections, Error> {
+        let stages = self.stages(frame)?;
+        let f = stages.factor as f32;
+        let (fw, fh) = (frame.width as f32, frame.height as f32);
+        let objects = stages
+            .boxes
+            .iter()
+            .map(|(b, c)| {
+                let (x0, y0) = ((b.x0 as f32 * f).min(fw), (b.y0 as f32 * f).min(fh));
+                let (x1, y1) = ((b.x1 as f32 * f).min(fw), (b.y1 as f32 * f).min(fh));
+                Detection { x: x0, y: y0, width: x1 - x0, height: y1 - y0, label: "dso".into(), confidence: *c }
+            })
+            .collect();
+        Ok(Detections { objects, heatmap: None })
+    }
+}

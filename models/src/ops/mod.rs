@@ -1,0 +1,218 @@
+//! General image operations on single `f32` planes, shared by the classical detectors.
+//!
+//! imageproc works on 8-bit images for most of what we need (morphology, median), and quantising a stretched sky to
+//! 256 levels throws away exactly the faint signal a detector looks for, so the operations the naive detector runs
+//! on its working image live here, on `f32`: resampling, Gaussian smoothing, robust statistics, greyscale morphology
+//! with disks ([`morph`]), binary masks and their growth ([`mask`]), and filling masked holes ([`inpaint`]).
+//! Each is a free function `f(&Plane, …) -> Plane`, in the style of imageproc, and none panics on small or flat input.
+
+pub mod inpaint;
+pub mod mask;
+pub mod morph;
+
+/// Factor turning a median absolute deviation into a standard deviation for Gaussian noise.
+pub const MAD_TO_SIGMA: f32 = 1.4826;
+
+/// One image plane: `width × height` samples, row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plane {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// `width * height` samples, row-major.
+    pub data: Vec<f32>,
+}
+
+impl Plane {
+    /// A plane filled with one value.
+    pub fn filled(width: usize, height: usize, value: f32) -> Self {
+        Self { width, height, data: vec![value; width * height] }
+    }
+
+    /// Wraps samples; `None` when their count is not `width * height`.
+    pub fn from_vec(width: usize, height: usize, data: Vec<f32>) -> Option<Self> {
+        (width.checked_mul(height) == Some(data.len())).then_some(Self { width, height, data })
+    }
+
+    /// The sample at `(x, y)`; the caller keeps the coordinates in range.
+    #[inline]
+    pub fn at(&self, x: usize, y: usize) -> f32 {
+        self.data[y * self.width + x]
+    }
+
+    /// The sample at `(x, y)` with coordinates clamped to the plane (edge pixels repeat outwards).
+    #[inline]
+    pub fn at_clamped(&self, x: isize, y: isize) -> f32 {
+        let x = x.clamp(0, self.width as isize - 1) as usize;
+        let y = y.clamp(0, self.height as isize - 1) as usize;
+        self.data[y * self.width + x]
+    }
+
+    /// Bilinear sample at real coordinates (pixel centres at integers), clamped to the plane.
+    pub fn bilinear(&self, x: f32, y: f32) -> f32 {
+        let x = x.clamp(0.0, (self.width - 1) as f32);
+        let y = y.clamp(0.0, (self.height - 1) as f32);
+        let (x0, y0) = (x.floor() as usize, y.floor() as usize);
+        let (x1, y1) = ((x0 + 1).min(self.width - 1), (y0 + 1).min(self.height - 1));
+        let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+        let top = self.at(x0, y0) * (1.0 - fx) + self.at(x1, y0) * fx;
+        let bottom = self.at(x0, y1) * (1.0 - fx) + self.at(x1, y1) * fx;
+        top * (1.0 - fy) + bottom * fy
+    }
+}
+
+/// The `q`-quantile (`0..=1`) of the finite values, from at most `max_samples` evenly spaced ones; `None` if none
+/// is finite.
+pub fn quantile(values: &[f32], q: f32, max_samples: usize) -> Option<f32> {
+    let step = values.len().div_ceil(max_samples.max(1)).max(1);
+    let mut s: Vec<f32> = values.iter().step_by(step).copied().filter(|v| v.is_finite()).collect();
+    if s.is_empty() {
+        return None;
+    }
+    let k = ((s.len() - 1) as f32 * q.clamp(0.0, 1.0)).round() as usize;
+    Some(*s.select_nth_unstable_by(k, f32::total_cmp).1)
+}
+
+/// Noise standard deviation from differences of pixels `lag` apart along rows: MAD of the differences, scaled to a
+/// Gaussian sigma and divided by √2 (a difference of two independent samples has twice the variance).
+///
+/// Differences cancel everything smoother than `lag` pixels (sky gradients, nebulae, galaxies) so this measures the
+/// noise of a frame full of objects without first having to find them. For a smoothed plane, pick `lag` larger
+/// than the smoothing kernel so the two samples are independent.
+pub fn noise_sigma(plane: &Plane, lag: usize) -> f32 {
+    let lag = lag.max(1);
+    if plane.width <= lag {
+        return 0.0;
+    }
+    // About 2^18 differences are plenty for a robust scale; take whole rows, evenly spaced.
+    let per_row = plane.width - lag;
+    let row_step = (plane.height * per_row).div_ceil(1 << 18).max(1);
+    let mut d = Vec::with_capacity(plane.height.div_ceil(row_step) * per_row);
+    for y in (0..plane.height).step_by(row_step) {
+        let row = &plane.data[y * plane.width..(y + 1) * plane.width];
+        d.extend(row.iter().zip(&row[lag..]).map(|(a, b)| (b - a).abs()).filter(|v| v.is_finite()));
+    }
+    if d.is_empty() {
+        return 0.0;
+    }
+    let mid = d.len() / 2;
+    let mad = *d.select_nth_unstable_by(mid, f32::total_cmp).1;
+    // The median of |a − b| for a Gaussian difference is 0.6745·σ_diff = 0.6745·√2·σ.
+    MAD_TO_SIGMA * mad / std::f32::consts::SQRT_2
+}
+
+/// Downsamples by an integer factor, averaging each `factor × factor` block (partial blocks at the right and bottom
+/// edges average what they have). Non-finite samples are skipped; a block with none becomes NaN.
+pub fn bin(plane: &Plane, factor: usize) -> Plane {
+    let f = factor.max(1);
+    let (w, h) = (plane.width.div_ceil(f), plane.height.div_ceil(f));
+    let mut sum = vec![0.0f32; w * h];
+    let mut count = vec![0u32; w * h];
+    for y in 0..plane.height {
+        let row = &plane.data[y * plane.width..(y + 1) * plane.width];
+        let out = (y / f) * w;
+        for (x, &v) in row.iter().enumerate() {
+            if v.is_finite() {
+                sum[out + x / f] += v;
+                count[out + x / f] += 1;
+            }
+        }
+    }
+    let data = sum.iter().zip(&count).map(|(s, &c)| if c > 0 { s / c as f32 } else { f32::NAN }).collect();
+    Plane { width: w, height: h, data }
+}
+
+/// A normalised 1-D Gaussian kernel of standard deviation `sigma`, radius ⌈3σ⌉.
+fn gaussian_kernel(sigma: f32) -> Vec<f32> {
+    let r = (3.0 * sigma).ceil().max(1.0) as isize;
+    let k: Vec<f32> = (-r..=r).map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp()).collect();
+    let s: f32 = k.iter().sum();
+    k.into_iter().map(|v| v / s).collect()
+}
+
+/// Separable Gaussian blur with edge samples repeated outwards; `sigma <= 0` returns a copy.
+pub fn gaussian_blur(plane: &Plane, sigma: f32) -> Plane {
+    if sigma.is_nan() || sigma <= 0.0 || plane.data.is_empty() {
+        return plane.clone();
+    }
+    let k = gaussian_kernel(sigma);
+    let r = (k.len() / 2) as isize;
+    let (w, h) = (plane.width, plane.height);
+    let mut tmp = vec![0.0f32; w * h];
+    let mut padded = vec![0.0f32; w.max(h) + 2 * r as usize];
+    for y in 0..h {
+        let row = &plane.data[y * w..(y + 1) * w];
+        for (i, p) in padded[..w + 2 * r as usize].iter_mut().enumerate() {
+            *p = row[(i as isize - r).clamp(0, w as isize - 1) as usize];
+        }
+        for x in 0..w {
+            tmp[y * w + x] = k.iter().zip(&padded[x..]).map(|(a, b)| a * b).sum();
+        }
+    }
+    let mut out = vec![0.0f32; w * h];
+    // Vertical pass row by row (cache friendly): out[y] = Σ k[i] · tmp[clamp(y + i − r)].
+    for y in 0..h {
+        let dst = &mut out[y * w..(y + 1) * w];
+        for (i, &kv) in k.iter().enumerate() {
+            let sy = (y as isize + i as isize - r).clamp(0, h as isize - 1) as usize;
+            for (d, s) in dst.iter_mut().zip(&tmp[sy * w..(sy + 1) * w]) {
+                *d += kv * s;
+            }
+        }
+    }
+    Plane { width: w, height: h, data: out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binning_averages_blocks_and_skips_nan() {
+        let p = Plane::from_vec(3, 2, vec![1.0, 3.0, 5.0, f32::NAN, 2.0, 7.0]).unwrap();
+        let b = bin(&p, 2);
+        assert_eq!((b.width, b.height), (2, 1));
+        assert!((b.data[0] - 2.0).abs() < 1e-6);
+        assert!((b.data[1] - 6.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn blur_keeps_flux_and_flat_planes() {
+        let mut p = Plane::filled(21, 21, 0.0);
+        p.data[10 * 21 + 10] = 1.0;
+        let b = gaussian_blur(&p, 2.0);
+        let total: f32 = b.data.iter().sum();
+        assert!((total - 1.0).abs() < 1e-4, "{total}");
+        assert!(b.at(10, 10) < 0.1 && b.at(10, 10) > b.at(13, 10));
+        let flat = gaussian_blur(&Plane::filled(5, 1, 0.3), 4.0);
+        assert!(flat.data.iter().all(|v| (v - 0.3).abs() < 1e-6));
+    }
+
+    #[test]
+    fn noise_sigma_ignores_gradients() {
+        // Deterministic pseudo-random Gaussian noise (sum of uniforms) on a strong ramp.
+        let mut state = 12345u32;
+        let mut uniform = || {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            state as f32 / u32::MAX as f32
+        };
+        let (w, h) = (256, 256);
+        let data = (0..w * h)
+            .map(|i| {
+                let g: f32 = (0..12).map(|_| uniform()).sum::<f32>() - 6.0;
+                (i % w) as f32 * 0.01 + 0.05 * g
+            })
+            .collect();
+        let s = noise_sigma(&Plane::from_vec(w, h, data).unwrap(), 1);
+        assert!((s - 0.05).abs() < 0.005, "sigma {s}");
+    }
+
+    #[test]
+    fn quantile_of_values() {
+        let v: Vec<f32> = (0..101).map(|i| i as f32).collect();
+        assert_eq!(quantile(&v, 0.5, 1000), Some(50.0));
+        assert_eq!(quantile(&v, 0.0, 1000), Some(0.0));
+        assert_eq!(quantile(&[f32::NAN], 0.5, 10), None);
+    }
+}

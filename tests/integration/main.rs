@@ -1,0 +1,8 @@
+//! DSO Detector's integration tests, one binary with topic modules (as ripgrep does): raw INDI XML spoken to the
+//! driver binary, and the real `indiserver` with the real `indi_simulator_ccd` from Debian.
+
+mod support;
+
+mod config;
+mod protocol;
+mod server;

@@ -1,0 +1,367 @@
+//! Raw INDI XML to the driver binary over a socketpair, as indiserver runs it: every BLOB form servers send, the
+//! standard properties, uploads, and bad input that must leave the driver running.
+
+use std::os::fd::OwnedFd;
+use std::time::{Duration, Instant};
+
+use dso_detector::indi::{DefElements, Message, PropertyState};
+
+use crate::support::sky::Sky;
+use crate::support::*;
+
+fn galaxy_sky() -> Sky {
+    Sky::render(640, 480, (400.0, 200.0), 14.0, 7)
+}
+
+/// Checks that DSO_RESULTS reports the galaxy of `sky` with JSON following the schema.
+fn assert_found_galaxy(m: &Message, sky: &Sky, source: &str) {
+    assert_eq!(state_of(m), Some(PropertyState::Ok), "{m:?}");
+    let json = results_json(m);
+    assert_eq!(json["frame"]["width"], sky.width);
+    assert_eq!(json["frame"]["height"], sky.height);
+    assert_eq!(json["frame"]["source"], source);
+    assert_eq!(json["detector"], "naive");
+    assert!(json["latency_ms"].as_f64().unwrap() >= 0.0);
+    let iou = best_iou(&json, sky.galaxy);
+    assert!(iou > 0.3, "galaxy {:?} not found (best IoU {iou}): {json}", sky.galaxy);
+    let summary = text_of(m, "SUMMARY").unwrap();
+    assert!(summary.contains("object"), "{summary}");
+}
+
+fn ok_results(m: &Message) -> bool {
+    is_set(m, "DSO_RESULTS") && state_of(m) == Some(PropertyState::Ok)
+}
+
+#[test]
+fn first_get_properties_is_answered_at_once_with_the_standard_properties() {
+    let mut d = Driver::start();
+    let t = Instant::now();
+    d.peer.send("<getProperties version=\"1.7\"/>\n");
+    let info = d.peer.wait(secs(5), |m| is_def(m, "DRIVER_INFO"));
+    // Answered without any further input: a decoder that waits for the next message would time out here.
+    d.peer.wait_from(0, secs(5), |m| is_def(m, "ACTIVE_DEVICES"));
+    assert!(t.elapsed() < Duration::from_secs(3), "took {:?}", t.elapsed());
+    assert_eq!(text_of(&info, "DRIVER_INTERFACE").as_deref(), Some("32768"));
+    assert_eq!(text_of(&info, "DRIVER_EXEC").as_deref(), Some("indi_dso_detector"));
+    for name in ["CONNECTION", "DEBUG", "CONFIG_PROCESS"] {
+        assert!(d.peer.received.iter().any(|m| matches!(m, Ok(m) if is_def(m, name))), "{name} not defined");
+    }
+    // Snooping the default camera: both requests, with exact device and property names.
+    assert!(
+        d.peer.raw.contains("<getProperties version=\"1.7\" device=\"CCD Simulator\" name=\"CCD1\""),
+        "{}",
+        d.peer.raw
+    );
+    assert!(
+        d.peer.raw.contains("<enableBLOB device=\"CCD Simulator\" name=\"CCD1\">Also</enableBLOB>"),
+        "{}",
+        d.peer.raw
+    );
+    // Detection properties only once connected.
+    assert!(!d.peer.raw.contains("DSO_RESULTS"));
+    d.peer.send(&connect_xml("DSO Detector"));
+    let det = d.peer.wait(secs(5), |m| is_def(m, "DSO_DETECTOR"));
+    let Message::Def(det) = det else { unreachable!() };
+    assert!(matches!(&det.elements, DefElements::Switch(_, els) if els.iter().any(|e| e.name == "NAIVE")));
+    for name in
+        ["DSO_SETTINGS", "DSO_OUTPUTS", "DSO_RESULTS", "DSO_STATS", "DSO_ANNOTATED", "DSO_HEATMAP", "DSO_IMAGE_UPLOAD"]
+    {
+        d.peer.wait_from(0, secs(5), |m| is_def(m, name));
+    }
+}
+
+#[test]
+fn device_name_comes_from_indidev() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut d = Driver::start_with(&dir.path().join("c.xml"), &[("INDIDEV", "Detector 2")]);
+    d.peer.send("<getProperties version=\"1.7\"/>\n");
+    let m = d.peer.wait(secs(5), |m| is_def(m, "CONNECTION"));
+    assert_eq!(m.device(), Some("Detector 2"));
+}
+
+#[test]
+fn inline_base64_on_one_line_is_analysed() {
+    let mut d = Driver::start();
+    d.connect();
+    let sky = galaxy_sky();
+    d.peer.send(&camera_blob_one_line("CCD Simulator", ".fits", &sky.to_fits()));
+    let m = d.peer.wait(secs(20), ok_results);
+    assert_found_galaxy(&m, &sky, "CCD Simulator.CCD1");
+    let stats =
+        d.peer.wait_from(0, secs(5), |m| is_set(m, "DSO_STATS") && number_of(m, "FRAMES_PROCESSED") == Some(1.0));
+    assert_eq!(number_of(&stats, "WIDTH"), Some(640.0));
+    assert_eq!(number_of(&stats, "HEIGHT"), Some(480.0));
+    assert!(number_of(&stats, "COUNT").unwrap() >= 1.0);
+    assert!(number_of(&stats, "LATENCY_MS").unwrap() > 0.0);
+}
+
+#[test]
+fn inline_base64_in_72_columns_with_enclen_is_analysed() {
+    let mut d = Driver::start();
+    d.connect();
+    let sky = galaxy_sky();
+    d.peer.send(&camera_blob_72("CCD Simulator", ".fits", &sky.to_fits()));
+    let m = d.peer.wait(secs(20), ok_results);
+    assert_found_galaxy(&m, &sky, "CCD Simulator.CCD1");
+}
+
+#[test]
+fn payload_padded_past_len_is_trimmed() {
+    use base64::Engine;
+    let mut d = Driver::start();
+    d.connect();
+    let sky = galaxy_sky();
+    let fits = sky.to_fits();
+    let mut padded = fits.clone();
+    padded.resize(fits.len() + 100_000, 0);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&padded);
+    d.peer.send(&format!(
+        "<setBLOBVector device=\"CCD Simulator\" name=\"CCD1\"><oneBLOB name=\"CCD1\" size=\"{0}\" format=\".fits\" len=\"{0}\">{b64}</oneBLOB></setBLOBVector>",
+        fits.len()
+    ));
+    let m = d.peer.wait(secs(20), ok_results);
+    assert_found_galaxy(&m, &sky, "CCD Simulator.CCD1");
+}
+
+/// A memfd holding these bytes, as indiserver 1.9.9 makes for an attached BLOB.
+fn memfd_with(bytes: &[u8]) -> OwnedFd {
+    use nix::sys::memfd::{memfd_create, MemFdCreateFlag};
+    let fd = memfd_create(c"blob", MemFdCreateFlag::MFD_CLOEXEC).unwrap();
+    let mut f = std::fs::File::from(fd);
+    std::io::Write::write_all(&mut f, bytes).unwrap();
+    f.into()
+}
+
+#[test]
+fn attached_blob_over_scm_rights_is_analysed() {
+    let mut d = Driver::start();
+    d.connect();
+    let sky = galaxy_sky();
+    let fits = sky.to_fits();
+    let fd = memfd_with(&fits);
+    let xml = format!(
+        "<setBLOBVector device=\"CCD Simulator\" name=\"CCD1\" state=\"Ok\"><oneBLOB name=\"CCD1\" size=\"{0}\" format=\".fits\" len=\"{0}\" attached=\"true\"/></setBLOBVector>\n",
+        fits.len()
+    );
+    d.send_with_fd(&xml, &fd);
+    drop(fd);
+    let m = d.peer.wait(secs(20), ok_results);
+    assert_found_galaxy(&m, &sky, "CCD Simulator.CCD1");
+    // Twice in a row: each message takes its own descriptor.
+    let fd2 = memfd_with(&fits);
+    d.send_with_fd(&xml, &fd2);
+    d.peer.wait(secs(20), |m| is_set(m, "DSO_STATS") && number_of(m, "FRAMES_PROCESSED") == Some(2.0));
+}
+
+#[test]
+fn upload_gets_results_and_annotated_image() {
+    use base64::Engine;
+    let mut d = Driver::start();
+    d.connect();
+    d.peer.send("<newSwitchVector device=\"DSO Detector\" name=\"DSO_OUTPUTS\"><oneSwitch name=\"ANNOTATED_IMAGE\">On</oneSwitch></newSwitchVector>");
+    let sky = galaxy_sky();
+    let fits = sky.to_fits();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&fits);
+    d.peer.send(&format!(
+        "<newBLOBVector device=\"DSO Detector\" name=\"DSO_IMAGE_UPLOAD\"><oneBLOB name=\"IMAGE\" size=\"{0}\" format=\".fits\">{b64}</oneBLOB></newBLOBVector>",
+        fits.len()
+    ));
+    let m = d.peer.wait(secs(20), ok_results);
+    assert_found_galaxy(&m, &sky, "upload");
+    let blob = d.peer.wait_from(0, secs(20), |m| is_set(m, "DSO_ANNOTATED"));
+    let Message::Set(set) = blob else { unreachable!() };
+    let dso_detector::indi::Values::Blob(b) = &set.values else { panic!("not a BLOB") };
+    assert_eq!(b[0].format, ".jpg");
+    let img = image::load_from_memory(&b[0].data).expect("a JPEG");
+    assert_eq!((img.width(), img.height()), (640, 480));
+    d.peer.wait_from(0, secs(5), |m| is_set(m, "DSO_IMAGE_UPLOAD") && state_of(m) == Some(PropertyState::Ok));
+}
+
+#[test]
+fn frames_from_other_devices_and_while_disconnected_are_ignored() {
+    let mut d = Driver::start();
+    d.peer.send("<getProperties version=\"1.7\"/>\n");
+    d.peer.wait(secs(5), |m| is_def(m, "ACTIVE_DEVICES"));
+    let fits = galaxy_sky().to_fits();
+    d.peer.send(&camera_blob_one_line("CCD Simulator", ".fits", &fits));
+    d.peer.send(&connect_xml("DSO Detector"));
+    d.peer.wait(secs(5), |m| is_def(m, "DSO_RESULTS"));
+    d.peer.send(&camera_blob_one_line("Other Camera", ".fits", &fits));
+    d.peer.send("<pingRequest uid=\"probe\"/>");
+    d.peer.wait(secs(5), |m| matches!(m, Message::PingReply { uid } if uid == "probe"));
+    d.peer.drain(Duration::from_millis(1500));
+    assert!(!d.peer.received.iter().any(|m| matches!(m, Ok(m) if ok_results(m))), "{}", d.peer.tail());
+}
+
+#[test]
+fn active_ccd_change_resnoops() {
+    let mut d = Driver::start();
+    d.connect();
+    d.peer.send("<newTextVector device=\"DSO Detector\" name=\"ACTIVE_DEVICES\"><oneText name=\"ACTIVE_CCD\">\nZWO CCD ASI294MC\n    </oneText></newTextVector>");
+    d.peer.wait(secs(5), |m| is_set(m, "ACTIVE_DEVICES"));
+    d.peer.drain(Duration::from_millis(300));
+    assert!(
+        d.peer.raw.contains("<enableBLOB device=\"CCD Simulator\" name=\"CCD1\">Never</enableBLOB>"),
+        "{}",
+        d.peer.raw
+    );
+    assert!(d.peer.raw.contains("<getProperties version=\"1.7\" device=\"ZWO CCD ASI294MC\" name=\"CCD1\""));
+    assert!(d.peer.raw.contains("<enableBLOB device=\"ZWO CCD ASI294MC\" name=\"CCD1\">Also</enableBLOB>"));
+    let sky = galaxy_sky();
+    d.peer.send(&camera_blob_one_line("ZWO CCD ASI294MC", ".fits", &sky.to_fits()));
+    let m = d.peer.wait(secs(20), ok_results);
+    assert_found_galaxy(&m, &sky, "ZWO CCD ASI294MC.CCD1");
+}
+
+/// Sends `xml`, then expects an error message, DSO_RESULTS (or `property`) in Alert, and a good frame still analysed.
+fn survives(xml: &[u8], property: &str, expect_in_message: &str) {
+    let mut d = Driver::start();
+    d.connect();
+    let from = d.peer.received.len();
+    std::io::Write::write_all(&mut d.peer.stream, xml).unwrap();
+    let alert = d.peer.wait_from(from, secs(20), |m| is_set(m, property) && state_of(m) == Some(PropertyState::Alert));
+    drop(alert);
+    let msg = d.peer.wait_from(
+        from,
+        secs(5),
+        |m| matches!(m, Message::Message(dm) if dm.message.as_deref().is_some_and(|t| t.starts_with("[ERROR] "))),
+    );
+    let Message::Message(dm) = msg else { unreachable!() };
+    let text = dm.message.unwrap();
+    assert!(text.to_lowercase().contains(&expect_in_message.to_lowercase()), "message: {text}");
+    assert!(d.alive(), "the driver died");
+    let sky = galaxy_sky();
+    d.peer.send(&camera_blob_one_line("CCD Simulator", ".fits", &sky.to_fits()));
+    let m = d.peer.wait(secs(20), ok_results);
+    assert_found_galaxy(&m, &sky, "CCD Simulator.CCD1");
+}
+
+#[test]
+fn bad_base64_is_reported_and_the_next_frame_processed() {
+    survives(
+        b"<setBLOBVector device=\"CCD Simulator\" name=\"CCD1\"><oneBLOB name=\"CCD1\" size=\"8\" format=\".fits\" len=\"8\">@@@@!!!!</oneBLOB></setBLOBVector>",
+        "DSO_RESULTS",
+        "base64",
+    );
+}
+
+#[test]
+fn lying_len_is_reported() {
+    survives(
+        b"<setBLOBVector device=\"CCD Simulator\" name=\"CCD1\"><oneBLOB name=\"CCD1\" size=\"5000\" format=\".fits\" len=\"5000\">AAAA</oneBLOB></setBLOBVector>",
+        "DSO_RESULTS",
+        "declares 5000 bytes but carries only 3",
+    );
+}
+
+#[test]
+fn fits_shorter_than_its_header_is_reported() {
+    let mut fits = galaxy_sky().to_fits();
+    fits.truncate(fits.len() / 2);
+    survives(camera_blob_one_line("CCD Simulator", ".fits", &fits).as_bytes(), "DSO_RESULTS", "short");
+}
+
+#[test]
+fn unknown_format_is_reported() {
+    survives(camera_blob_one_line("CCD Simulator", ".xyz", b"not an image at all").as_bytes(), "DSO_RESULTS", "format");
+}
+
+#[test]
+fn truncated_xml_then_good_frames() {
+    // A message cut off mid-attribute, then a new message starts: the decoder must resynchronise.
+    let mut d = Driver::start();
+    d.connect();
+    d.peer.send("<newNumberVector device=\"DSO Detector\" name=\"DSO_SETTINGS\"><oneNumber name=\"CONF");
+    d.peer.send("<getProperties version=\"1.7\" device=\"DSO Detector\" name=\"DSO_STATS\"/>\n");
+    d.peer.wait(secs(5), |m| is_def(m, "DSO_STATS"));
+    let sky = galaxy_sky();
+    d.peer.send(&camera_blob_one_line("CCD Simulator", ".fits", &sky.to_fits()));
+    let m = d.peer.wait(secs(20), ok_results);
+    assert_found_galaxy(&m, &sky, "CCD Simulator.CCD1");
+    assert!(d.peer.raw.contains("[ERROR] "), "the truncated message was not reported: {}", d.peer.tail());
+}
+
+#[test]
+fn settings_out_of_range_are_refused() {
+    let mut d = Driver::start();
+    d.connect();
+    d.peer.send("<newNumberVector device=\"DSO Detector\" name=\"DSO_SETTINGS\"><oneNumber name=\"CONFIDENCE\">1.5</oneNumber></newNumberVector>");
+    d.peer.wait(secs(5), |m| is_set(m, "DSO_SETTINGS") && state_of(m) == Some(PropertyState::Alert));
+    d.peer.send("<newNumberVector device=\"DSO Detector\" name=\"DSO_SETTINGS\"><oneNumber name=\"CONFIDENCE\">0.95</oneNumber><oneNumber name=\"MAX_DETECTIONS\">1</oneNumber></newNumberVector>");
+    let m = d.peer.wait(secs(5), |m| is_set(m, "DSO_SETTINGS") && state_of(m) == Some(PropertyState::Ok));
+    assert_eq!(number_of(&m, "CONFIDENCE"), Some(0.95));
+    d.peer.send("<newSwitchVector device=\"DSO Detector\" name=\"DSO_DETECTOR\"><oneSwitch name=\"NO_SUCH\">On</oneSwitch></newSwitchVector>");
+    d.peer.wait(secs(5), |m| is_set(m, "DSO_DETECTOR") && state_of(m) == Some(PropertyState::Alert));
+}
+
+#[test]
+fn huge_blob_declaration_is_skipped_with_bounded_memory() {
+    // 200 MB declared and actually streamed: the driver must skip it without holding it.
+    let mut d = Driver::start();
+    d.connect();
+    let len = 200_000_000usize;
+    d.peer.send(&format!(
+        "<setBLOBVector device=\"CCD Simulator\" name=\"CCD1\"><oneBLOB name=\"CCD1\" size=\"{len}\" format=\".fits\" len=\"{len}\">"
+    ));
+    let chunk = "A".repeat(1 << 20);
+    let writer = {
+        let mut s = d.peer.stream.try_clone().unwrap();
+        std::thread::spawn(move || {
+            for _ in 0..(len * 4 / 3 / chunk.len()) {
+                std::io::Write::write_all(&mut s, chunk.as_bytes()).unwrap();
+            }
+            std::io::Write::write_all(&mut s, b"</oneBLOB></setBLOBVector>\n").unwrap();
+        })
+    };
+    let from = d.peer.received.len();
+    d.peer.wait_from(from, secs(120), |m| is_set(m, "DSO_RESULTS") && state_of(m) == Some(PropertyState::Alert));
+    writer.join().unwrap();
+    let rss = d.peak_rss_mib();
+    assert!(rss < 150.0, "peak memory {rss:.0} MiB while skipping a 200 MB BLOB");
+    let sky = galaxy_sky();
+    d.peer.send(&camera_blob_one_line("CCD Simulator", ".fits", &sky.to_fits()));
+    let m = d.peer.wait(secs(20), ok_results);
+    assert_found_galaxy(&m, &sky, "CCD Simulator.CCD1");
+}
+
+#[test]
+fn getproperties_is_answered_while_a_frame_is_analysed_and_extra_frames_are_dropped() {
+    let mut d = Driver::start();
+    d.connect();
+    let big = Sky::render(4096, 4096, (1000.0, 1000.0), 40.0, 3).to_fits();
+    let msg = camera_blob_one_line("CCD Simulator", ".fits", &big);
+    for _ in 0..4 {
+        d.peer.send(&msg);
+    }
+    // The protocol loop answers at once although frames are being analysed.
+    d.peer.wait(secs(30), |m| is_set(m, "DSO_RESULTS") && state_of(m) == Some(PropertyState::Busy));
+    let t = Instant::now();
+    d.peer.send("<getProperties version=\"1.7\" device=\"DSO Detector\" name=\"DSO_SETTINGS\"/>");
+    d.peer.wait(secs(5), |m| is_def(m, "DSO_SETTINGS"));
+    let answered = t.elapsed();
+    // All four are accounted for: processed + dropped = sent.
+    let stats = d.peer.wait_from(0, secs(120), |m| {
+        is_set(m, "DSO_STATS")
+            && number_of(m, "FRAMES_PROCESSED").unwrap_or(0.0) + number_of(m, "FRAMES_DROPPED").unwrap_or(0.0) == 4.0
+            && number_of(m, "FRAMES_PROCESSED").unwrap_or(0.0) >= 1.0
+    });
+    eprintln!(
+        "getProperties answered in {answered:?} during analysis; processed {:?}, dropped {:?}",
+        number_of(&stats, "FRAMES_PROCESSED"),
+        number_of(&stats, "FRAMES_DROPPED")
+    );
+    assert!(answered < Duration::from_secs(2), "getProperties waited {answered:?}");
+}
+
+#[test]
+fn stdin_eof_ends_the_driver_cleanly() {
+    let mut d = Driver::start();
+    d.connect();
+    d.peer.stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let deadline = Instant::now() + secs(10);
+    while d.alive() {
+        assert!(Instant::now() < deadline, "driver still running after EOF");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(d.child.wait().unwrap().success());
+}
