@@ -24,7 +24,7 @@ from .stats import format_stats, summarise, write_stats
 from .stellarium import STELLARIUM_DIR
 
 SYNTHETIC, COMPOSITE, FRAME = 1, 2, 3
-EMPTY_COMPOSITE = 0.17  # composites without any catalogued object (empty patches, as in real data)
+EMPTY_COMPOSITE = 0.15  # composites without any catalogued object (empty patches, as in real data)
 
 
 @dataclass

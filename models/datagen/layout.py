@@ -16,9 +16,9 @@ import numpy as np
 from .objects import CLUSTER, GALAXY, NEBULA, choose_kind
 from .scene import ObjectPlan
 
-N_OBJECTS_P = (0.15, 0.70, 0.11, 0.04)   # 0, 1, 2, 3 objects
+N_OBJECTS_P = (0.12, 0.72, 0.12, 0.04)   # 0, 1, 2, 3 objects
 CLASS_P = (0.38, 0.36, 0.26)             # galaxy, nebula, cluster
-BIG_FRACTION = 0.42                      # objects larger than the patch
+BIG_FRACTION = 0.55                      # objects larger than the patch
 MIN_INSIDE = 0.15                        # at least this fraction of an object's extent lies inside
 
 
@@ -29,8 +29,8 @@ def sample_count(rng: np.random.Generator) -> int:
 def sample_size(rng: np.random.Generator, patch: int) -> float:
     """Visible diameter in px of one object on a `patch`-px image."""
     if rng.random() < BIG_FRACTION:
-        return patch * rng.uniform(0.8, 1.8)
-    return math.exp(rng.uniform(math.log(0.02 * patch), math.log(0.9 * patch)))
+        return patch * rng.uniform(0.9, 2.2)
+    return math.exp(rng.uniform(math.log(0.012 * patch), math.log(0.7 * patch)))
 
 
 def sample_centre(rng: np.random.Generator, size: float, shape: tuple[int, int]) -> tuple[float, float]:

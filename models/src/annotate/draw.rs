@@ -40,7 +40,7 @@ fn clip(image: &RgbImage, x0: i64, y0: i64, x1: i64, y1: i64) -> Option<(usize, 
     let (w, h) = (i64::from(image.width()), i64::from(image.height()));
     let (x0, y0) = (x0.max(0), y0.max(0));
     let (x1, y1) = (x1.min(w - 1), y1.min(h - 1));
-    (x0 <= x1 && y0 <= y1).then(|| (x0 as usize, y0 as usize, x1 as usize, y1 as usize))
+    (x0 <= x1 && y0 <= y1).then_some((x0 as usize, y0 as usize, x1 as usize, y1 as usize))
 }
 
 /// Fills the inclusive rectangle `[x0, x1] × [y0, y1]` with `colour`, clipped.

@@ -36,7 +36,7 @@ fn linear_frames_get_the_auto_stretch() {
     // Same stretch as auto_stretch, within the one level the 16-bit lookup table may move a value.
     let (direct, via) = (to_rgb8(&linear), to_rgb8(&auto_stretch(&linear)));
     let worst = direct.as_raw().iter().zip(via.as_raw()).map(|(a, b)| a.abs_diff(*b)).max();
-    assert_eq!(worst, Some(1).min(worst), "largest difference {worst:?}");
+    assert!(worst.unwrap_or(0) <= 1, "largest difference {worst:?}");
     let median = {
         let mut v: Vec<u8> = to_rgb8(&linear).pixels().map(|p| p[1]).collect();
         v.sort_unstable();

@@ -256,6 +256,19 @@ mod tests {
     }
 
     #[test]
+    fn banded_threads_match_one_pass() {
+        // Large enough to be split over threads, with an odd height so the last band is short.
+        let (w, h) = (1030, 1021);
+        let m: Vec<f32> = (0..w * h).map(|i| ((i * 7919) % 1000) as f32 / 1000.0).collect();
+        let p = CfaPattern::parse("GBRG").unwrap();
+        let split = demosaic(&m, w, h, p);
+        let mut whole = [vec![0.0; w * h], vec![0.0; w * h], vec![0.0; w * h]];
+        let [r, g, b] = &mut whole;
+        demosaic_band(&m, w, h, p, 0, [r, g, b]);
+        assert!(split == whole);
+    }
+
+    #[test]
     fn tiny_mosaics_do_not_panic() {
         let p = CfaPattern::parse("RGGB").unwrap();
         let [r, _, _] = demosaic(&[0.5], 1, 1, p);

@@ -1,0 +1,103 @@
+//! `cargo bench -p dso-detector --bench pipeline`: the driver end to end on 16-bit frames, against the same naive
+//! pipeline written in Python (numpy + OpenCV), on the same frames, side by side.
+//!
+//! For each frame size and each way a BLOB reaches a driver (inline base64 as INDI 2.x sends it, a memfd as Debian
+//! 12's indiserver 1.9.9 sends it), a fresh driver process receives the frame and publishes results and the
+//! annotated JPEG; the time is from the first byte sent to the `DSO_ANNOTATED` BLOB received, and the memory is
+//! the driver's peak RSS. Each case runs `ROUNDS` times on one driver; the median is printed. The Python baseline
+//! (`models/tools/bench_naive.py`) base64-decodes, parses, stretches, removes stars, finds edges and contours, and
+//! writes the JPEG, in a fresh interpreter per case.
+
+#[path = "../../tests/integration/support/mod.rs"]
+#[allow(dead_code)]
+mod support;
+
+use std::os::fd::OwnedFd;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::sky::Sky;
+use support::*;
+
+const ROUNDS: usize = 5;
+
+fn memfd_with(bytes: &[u8]) -> OwnedFd {
+    use nix::sys::memfd::{memfd_create, MemFdCreateFlag};
+    let fd = memfd_create(c"bench", MemFdCreateFlag::MFD_CLOEXEC).unwrap();
+    let mut f = std::fs::File::from(fd);
+    std::io::Write::write_all(&mut f, bytes).unwrap();
+    f.into()
+}
+
+/// Median milliseconds and peak RSS (MiB) of the driver for one frame and transport.
+fn driver_case(fits: &[u8], memfd: bool) -> (f64, f64) {
+    let mut d = Driver::start();
+    d.connect();
+    d.peer.send("<newSwitchVector device=\"DSO Detector\" name=\"DSO_OUTPUTS\"><oneSwitch name=\"ANNOTATED_IMAGE\">On</oneSwitch></newSwitchVector>");
+    let inline = camera_blob_one_line("CCD Simulator", ".fits", fits);
+    let attached = format!(
+        "<setBLOBVector device=\"CCD Simulator\" name=\"CCD1\" state=\"Ok\"><oneBLOB name=\"CCD1\" size=\"{0}\" format=\".fits\" len=\"{0}\" attached=\"true\"/></setBLOBVector>\n",
+        fits.len()
+    );
+    let mut times = Vec::new();
+    for _ in 0..ROUNDS {
+        let fd = memfd.then(|| memfd_with(fits));
+        let from = d.peer.received.len();
+        let t = Instant::now();
+        match &fd {
+            Some(fd) => d.send_with_fd(&attached, fd),
+            None => d.peer.send(&inline),
+        }
+        d.peer.wait_from(from, Duration::from_secs(120), |m| is_set(m, "DSO_ANNOTATED"));
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    (times[ROUNDS / 2], d.peak_rss_mib())
+}
+
+/// The Python pipeline's median milliseconds and peak RSS, or why it could not run.
+fn python_case(path: &std::path::Path) -> Result<(f64, f64), String> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/tools/bench_naive.py");
+    let out = Command::new("python3")
+        .args([script, path.to_str().unwrap(), "--rounds", &ROUNDS.to_string()])
+        .output()
+        .map_err(|e| format!("python3: {e}"))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("failed").to_owned());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let nums: Vec<f64> = text.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    match nums.as_slice() {
+        [ms, mib, ..] => Ok((*ms, *mib)),
+        _ => Err(format!("unexpected output: {text}")),
+    }
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` would too: only run the figures when asked for them.
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    println!("DSO Detector pipeline benchmark: receive + decode + stretch + naive detection + annotated JPEG");
+    println!("{} cores; median of {ROUNDS} frames; peak RSS of the process", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!();
+    println!("| frame | driver, base64 | driver, memfd | Python numpy+OpenCV, base64 | Python / driver |");
+    println!("|---|---|---|---|---|");
+    for (w, h) in [(1280, 1024), (4096, 4096)] {
+        let sky = Sky::render(w, h, (w as f32 * 0.6, h as f32 * 0.4), w as f32 / 60.0, 5);
+        let fits = sky.to_fits();
+        let path = dir.path().join(format!("frame_{w}x{h}.fits"));
+        std::fs::write(&path, &fits).unwrap();
+        let (b64_ms, b64_mib) = driver_case(&fits, false);
+        let (fd_ms, fd_mib) = driver_case(&fits, true);
+        let py = python_case(&path);
+        let (py_cell, ratio) = match &py {
+            Ok((ms, mib)) => (format!("{ms:.0} ms, {mib:.0} MiB"), format!("{:.2}×", ms / b64_ms)),
+            Err(e) => (format!("not run: {e}"), "–".into()),
+        };
+        println!(
+            "| {w}×{h} 16-bit | {b64_ms:.0} ms, {b64_mib:.0} MiB | {fd_ms:.0} ms, {fd_mib:.0} MiB | {py_cell} | {ratio} |"
+        );
+    }
+}

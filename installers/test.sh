@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# All of DSO Detector's checks and tests, on a fresh Debian machine: installs what is missing (installers/deps.sh),
+# then formatting, lints, docs, the Rust unit and integration tests (the latter with the real indiserver and
+# indi_simulator_ccd) and the Python tests of the training-data generator. `.ci/run` calls this.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+installers/deps.sh
+
+echo "== cargo fmt"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --release -- -D warnings
+echo "== cargo doc"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+echo "== cargo test"
+# Release: the detectors run on multi-megapixel frames in the tests.
+cargo test --workspace --release
+if [ -d models/datagen/tests ]; then
+  echo "== pytest (training-data generator)"
+  python3 -m pytest -q models/datagen/tests
+fi

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""The naive detector's pipeline in Python (numpy + OpenCV), as the baseline of the driver's benchmark.
+
+Same stages as the Rust driver on the same FITS file: base64 decode of the BLOB, FITS parse (16-bit, BZERO),
+auto-stretch (median/MAD midtones transfer), luminance binned to a 1024 px working size, white top-hat star mask,
+inpainting, background subtraction, Canny, contours, boxes, and the annotated JPEG at full size.
+Prints: `<median ms> <peak RSS MiB>`. Usage: bench_naive.py FRAME.fits [--rounds N]
+"""
+import argparse
+import base64
+import resource
+import time
+
+import cv2
+import numpy as np
+
+
+def parse_fits(raw: bytes) -> np.ndarray:
+    header = {}
+    pos = 0
+    while True:
+        block = raw[pos:pos + 2880]
+        pos += 2880
+        done = False
+        for i in range(0, 2880, 80):
+            card = block[i:i + 80].decode("ascii", "replace")
+            key = card[:8].strip()
+            if key == "END":
+                done = True
+                break
+            if card[8:10] == "= ":
+                header[key] = card[10:].split("/")[0].strip().strip("'").strip()
+        if done:
+            break
+    w, h = int(header["NAXIS1"]), int(header["NAXIS2"])
+    data = np.frombuffer(raw, dtype=">i2", count=w * h, offset=pos).reshape(h, w)
+    return (data.astype(np.float32) + float(header.get("BZERO", 0))) / 65535.0
+
+
+def mtf(m, x):
+    return ((m - 1) * x) / ((2 * m - 1) * x - m)
+
+
+def stretch(img: np.ndarray) -> np.ndarray:
+    sample = img.ravel()[:: max(1, img.size // (1 << 20))]
+    med = float(np.median(sample))
+    mad = float(np.median(np.abs(sample - med))) * 1.4826
+    c0 = min(max(med - 2.8 * mad, 0.0), 1.0)
+    m = mtf(0.25, (med - c0) / (1 - c0))
+    x = np.clip((img - c0) / (1 - c0), 0, 1)
+    return mtf(m, x).astype(np.float32)
+
+
+def pipeline(blob_b64: bytes):
+    raw = base64.b64decode(blob_b64)
+    img = stretch(parse_fits(raw))
+    h, w = img.shape
+    f = max(1, -(-max(w, h) // 1024))
+    work = cv2.resize(img, (w // f, h // f), interpolation=cv2.INTER_AREA)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+    tophat = cv2.morphologyEx(work, cv2.MORPH_TOPHAT, kernel)
+    med = np.median(tophat)
+    mad = np.median(np.abs(tophat - med)) * 1.4826
+    mask = (tophat > med + 5 * mad).astype(np.uint8)
+    mask = cv2.dilate(mask, kernel)
+    starless = cv2.inpaint((work * 255).astype(np.uint8), mask, 3, cv2.INPAINT_TELEA)
+    background = cv2.GaussianBlur(starless, (0, 0), 32)
+    residual = cv2.subtract(starless, background)
+    smooth = cv2.GaussianBlur(residual, (0, 0), 2)
+    edges = cv2.Canny(smooth, 20, 60)
+    contours, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    boxes = [cv2.boundingRect(c) for c in contours]
+    boxes = [(x * f, y * f, bw * f, bh * f) for x, y, bw, bh in boxes if bw * bh >= 16]
+    rgb = cv2.cvtColor((img * 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    for x, y, bw, bh in boxes[:20]:
+        cv2.rectangle(rgb, (x, y), (x + bw, y + bh), (0, 255, 255), 2)
+    ok, jpeg = cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return boxes, jpeg
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("frame")
+    ap.add_argument("--rounds", type=int, default=5)
+    a = ap.parse_args()
+    cv2.setNumThreads(1)  # the driver's worker is one thread too
+    blob = base64.b64encode(open(a.frame, "rb").read())
+    times = []
+    for _ in range(a.rounds):
+        t = time.perf_counter()
+        pipeline(blob)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{times[len(times) // 2]:.1f} {peak:.1f}")
+
+
+if __name__ == "__main__":
+    main()
