@@ -80,7 +80,10 @@ fn main() {
     }
     let dir = tempfile::tempdir().unwrap();
     println!("DSO Detector pipeline benchmark: receive + decode + stretch + naive detection + annotated JPEG");
-    println!("{} cores; median of {ROUNDS} frames; peak RSS of the process", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "{} cores; median of {ROUNDS} frames; peak RSS of the process",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     println!();
     println!("| frame | driver, base64 | driver, memfd | Python numpy+OpenCV, base64 | Python / driver |");
     println!("|---|---|---|---|---|");

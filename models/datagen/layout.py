@@ -17,7 +17,10 @@ from .objects import CLUSTER, GALAXY, NEBULA, choose_kind
 from .scene import ObjectPlan
 
 N_OBJECTS_P = (0.12, 0.72, 0.12, 0.04)   # 0, 1, 2, 3 objects
-CLASS_P = (0.38, 0.36, 0.26)             # galaxy, nebula, cluster
+# galaxy, nebula, cluster: objects larger than a smart-telescope patch are mostly Milky Way nebulae (few galaxies
+# exceed ~20 arcmin), small ones mostly galaxies
+CLASS_P_SMALL = (0.45, 0.25, 0.30)
+CLASS_P_BIG = (0.2, 0.6, 0.2)
 BIG_FRACTION = 0.55                      # objects larger than the patch
 MIN_INSIDE = 0.15                        # at least this fraction of an object's extent lies inside
 
@@ -57,10 +60,14 @@ def plan_objects(rng: np.random.Generator, shape: tuple[int, int], n_subs: int,
     n = sample_count(rng) if count is None else count
     plans = []
     for _ in range(n):
-        cls = int(rng.choice(3, p=np.array(CLASS_P)))
         size = sample_size(rng, max(shape))
+        cls = int(rng.choice(3, p=np.array(CLASS_P_BIG if size > 0.8 * max(shape) else CLASS_P_SMALL)))
         kind = choose_kind(rng, cls, size)
-        cy, cx = sample_centre(rng, size, shape)
+        if kind in ("edge_on", "spiral") and size > max(shape):
+            # a thin disc centred outside the patch would often miss it: keep big discs' centres inside
+            cy, cx = rng.uniform(0, shape[0]), rng.uniform(0, shape[1])
+        else:
+            cy, cx = sample_centre(rng, size, shape)
         plans.append(ObjectPlan(cls, kind, cy, cx, size, sample_amp(rng, n_subs, size)))
     return plans
 
