@@ -81,7 +81,7 @@ pub fn parse(text: &str) -> Result<Vec<NewVector>, LoadError> {
     let body = &text[start + "<INDIDriver>".len()..];
     let end = body.rfind("</INDIDriver>").ok_or_else(|| LoadError::Malformed("no </INDIDriver>".into()))?;
     let mut decoder = indi::Decoder::new();
-    decoder.push(body[..end].as_bytes());
+    decoder.push(&body.as_bytes()[..end]);
     decoder.finish();
     let mut items = Vec::new();
     while let Some(msg) = decoder.next_message() {

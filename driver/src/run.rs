@@ -69,7 +69,7 @@ pub fn run_stdio(device: Device, limits: Limits) -> std::io::Result<()> {
     })?;
 
     let reader_events = events.clone();
-    let protocol_limits = limits.protocol.clone();
+    let protocol_limits = limits.protocol;
     std::thread::Builder::new()
         .name("indi-reader".into())
         .spawn(move || read_stdin(protocol_limits, &reader_events))?;

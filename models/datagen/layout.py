@@ -21,7 +21,7 @@ N_OBJECTS_P = (0.12, 0.72, 0.12, 0.04)   # 0, 1, 2, 3 objects
 # exceed ~20 arcmin), small ones mostly galaxies
 CLASS_P_SMALL = (0.45, 0.25, 0.30)
 CLASS_P_BIG = (0.2, 0.6, 0.2)
-BIG_FRACTION = 0.55                      # objects larger than the patch
+BIG_FRACTION = 0.45                      # objects larger than the patch
 MIN_INSIDE = 0.15                        # at least this fraction of an object's extent lies inside
 
 
@@ -33,7 +33,7 @@ def sample_size(rng: np.random.Generator, patch: int) -> float:
     """Visible diameter in px of one object on a `patch`-px image."""
     if rng.random() < BIG_FRACTION:
         return patch * rng.uniform(0.9, 2.2)
-    return math.exp(rng.uniform(math.log(0.012 * patch), math.log(0.7 * patch)))
+    return math.exp(rng.uniform(math.log(0.015 * patch), math.log(0.7 * patch)))
 
 
 def sample_centre(rng: np.random.Generator, size: float, shape: tuple[int, int]) -> tuple[float, float]:

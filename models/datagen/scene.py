@@ -182,7 +182,7 @@ def render_frame(rng: np.random.Generator, scene: Scene, shape: tuple[int, int],
         if box is None:
             continue
         x0, y0, x1, y1 = max(0.0, box[0]), max(0.0, box[1]), min(float(w), box[2]), min(float(h), box[3])
-        if x1 - x0 >= 4 and y1 - y0 >= 4:
+        if x1 - x0 >= 5 and y1 - y0 >= 5:
             labels.append(Label(p.cls, x0, y0, x1, y1, p.kind))
     psf_sigma = scene.fwhm / 2.3548
     if any(r.light is not None for _, r in rendered):

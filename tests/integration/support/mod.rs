@@ -25,22 +25,17 @@ pub fn shared_dir() -> Option<PathBuf> {
 
 /// A real FITS file of `../shared/data/real-fits`, or `None` (and a message saying the test is skipped).
 pub fn real_fits(name: &str) -> Option<PathBuf> {
-    let path = shared_dir()?.join("data/real-fits").join(name);
+    let Some(shared) = shared_dir() else {
+        eprintln!("SKIPPED: ../shared/data is absent");
+        return None;
+    };
+    let path = shared.join("data/real-fits").join(name);
     if path.is_file() {
         Some(path)
     } else {
         eprintln!("SKIPPED: {} is absent", path.display());
         None
     }
-}
-
-/// Prints the standard skip message when `../shared` is missing.
-pub fn skip_without_shared() -> bool {
-    if shared_dir().is_none() {
-        eprintln!("SKIPPED: ../shared/data is absent");
-        return true;
-    }
-    false
 }
 
 /// An INDI peer: decodes what arrives, keeps every message and the raw text seen so far.
@@ -161,8 +156,6 @@ pub struct Driver {
     pub child: Child,
     /// Our end of the socketpair.
     pub peer: Peer<UnixStream>,
-    /// Its configuration file (in a temporary folder).
-    pub config: PathBuf,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -196,7 +189,7 @@ impl Driver {
                 eprintln!("--- driver stderr ---\n{s}");
             }
         });
-        Self { child, peer: Peer::new(ours), config: config.to_owned(), _dir: None }
+        Self { child, peer: Peer::new(ours), _dir: None }
     }
 
     /// `getProperties`, then `CONNECTION=CONNECT`; waits until `DSO_RESULTS` is defined.
