@@ -22,6 +22,9 @@ from .stellarium import STELLARIUM_DIR, Box, Tile, available, load_rgb, load_til
 
 # Photographs are enlarged at most this much: their stars grow with them, and real smart-telescope stars are small.
 MAX_UPSCALE = 1.6
+# Catalogue boxes of large photographed objects often come out smaller than asked (MAX_UPSCALE, clipping at the
+# photograph's edge), so composites ask for large objects more often than layout.BIG_FRACTION.
+BIG_FRACTION_COMPOSITE = 0.6
 
 
 def _robust(x: np.ndarray) -> tuple[float, float]:
@@ -127,7 +130,7 @@ def cut(rng: np.random.Generator, lib: PhotoLibrary, shape: tuple[int, int], emp
     catalogued object at all. The geometry is checked before a photograph is decoded."""
     h, w = shape
     for attempt in range(tries):
-        size = sample_size(rng, max(h, w))
+        size = sample_size(rng, max(h, w), BIG_FRACTION_COMPOSITE)
         # photographs holding an object that reaches this size without enlarging it more than MAX_UPSCALE
         reach = lib.max_extent * MAX_UPSCALE >= 0.7 * size
         p = lib.weight * reach if (reach.any() and not empty) else lib.weight

@@ -29,9 +29,9 @@ def sample_count(rng: np.random.Generator) -> int:
     return int(rng.choice(len(N_OBJECTS_P), p=np.array(N_OBJECTS_P)))
 
 
-def sample_size(rng: np.random.Generator, patch: int) -> float:
+def sample_size(rng: np.random.Generator, patch: int, big_fraction: float = BIG_FRACTION) -> float:
     """Visible diameter in px of one object on a `patch`-px image."""
-    if rng.random() < BIG_FRACTION:
+    if rng.random() < big_fraction:
         return patch * rng.uniform(0.9, 2.2)
     return math.exp(rng.uniform(math.log(0.015 * patch), math.log(0.7 * patch)))
 

@@ -16,6 +16,7 @@
 //! The method has no notion of class, so every box is labelled `"dso"`.
 
 pub mod background;
+pub mod coarse;
 pub mod regions;
 pub mod score;
 pub mod starless;
@@ -27,6 +28,7 @@ mod tests;
 use dso_plugin_api::{Detection, Detections, Detector, Encoding, Error, Frame};
 
 use crate::ops::{gaussian_blur, noise_sigma, quantile, Plane};
+use coarse::CoarseParams;
 use regions::{BoxI, RegionParams};
 use starless::{StarParams, StarRemoval};
 
@@ -70,6 +72,12 @@ pub struct NaiveParams {
     pub contrast_scale: f32,
     /// Candidates below this confidence are not returned at all.
     pub min_confidence: f32,
+    /// The coarse level for large extended objects ([`coarse`]); `None` runs the fine level alone.
+    pub coarse: Option<CoarseParams>,
+    /// Integrated signal-to-noise ratio of a coarse region that maps to confidence 0.5.
+    pub coarse_mid: f32,
+    /// Natural-log units of that ratio per e-fold of the confidence odds.
+    pub coarse_scale: f32,
 }
 
 impl Default for NaiveParams {
@@ -90,6 +98,9 @@ impl Default for NaiveParams {
             contrast_mid: 5.0,
             contrast_scale: 1.5,
             min_confidence: 0.05,
+            coarse: Some(CoarseParams::default()),
+            coarse_mid: 20.0,
+            coarse_scale: 0.5,
         }
     }
 }
@@ -177,7 +188,8 @@ impl NaiveDetector {
 
     /// Runs every stage on a frame and keeps the intermediate results.
     pub fn stages(&self, frame: &Frame) -> Result<Stages, Error> {
-        let p = &self.params;
+        let tuned = tune_env(self.params.clone());
+        let p = &tuned;
         let (mut work, factor) = self.binned_luminance(frame)?;
         let mut star_params = p.stars.clone();
         if frame.encoding == Encoding::Linear {
@@ -235,11 +247,67 @@ impl NaiveDetector {
                 let c = scales.iter().map(|(pl, s)| score::contrast(pl, &b, *s)).fold(f32::MIN, f32::max);
                 (b, score::confidence(c, p.contrast_mid, p.contrast_scale))
             })
-            .filter(|(_, c)| *c >= p.min_confidence)
             .collect();
+        if let Some(cp) = &p.coarse {
+            let big: Vec<(BoxI, f32)> = coarse::candidates(&residual, cp)
+                .into_iter()
+                .map(|c| (c.bbox, score::log_confidence(c.snr, p.coarse_mid, p.coarse_scale)))
+                .collect();
+            stages.boxes = combine(big, std::mem::take(&mut stages.boxes));
+        }
+        stages.boxes.retain(|(_, c)| *c >= p.min_confidence);
         stages.residual = residual;
         Ok(stages)
     }
+}
+
+/// Unites the coarse level's boxes with the fine level's: a fine box mostly inside a coarse one is a piece of the
+/// same object (a bright knot of a nebula, a leftover star on it) and is dropped, lending its confidence to the
+/// coarse box when higher; coarse boxes that overlap are merged.
+fn combine(big: Vec<(BoxI, f32)>, fine: Vec<(BoxI, f32)>) -> Vec<(BoxI, f32)> {
+    let mut big = big;
+    let mut out = Vec::new();
+    for (b, c) in fine {
+        let host = big.iter_mut().find(|(g, _)| b.intersection(g) as f32 > 0.6 * b.area() as f32);
+        match host {
+            Some(_) => {}
+            None => out.push((b, c)),
+        }
+    }
+    out.extend(big);
+    out
+}
+
+// TEMPORARY tuning hook (removed before hand-off).
+fn tune_env(mut p: NaiveParams) -> NaiveParams {
+    let g = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<f32>().ok());
+    if let Some(c) = p.coarse.as_mut() {
+        if let Some(v) = g("NT_HIGH") {
+            c.high = v;
+        }
+        if let Some(v) = g("NT_LOW") {
+            c.low = v;
+        }
+        if let Some(v) = g("NT_SMOOTH") {
+            c.smooth = v;
+        }
+        if let Some(v) = g("NT_MINAREA") {
+            c.min_area = v as usize;
+        }
+    }
+    if g("NT_NOCOARSE").is_some() {
+        p.coarse = None;
+    }
+    if let Some(v) = g("NT_CMID") {
+        p.coarse_mid = v;
+    }
+    if let Some(v) = g("NT_CSCALE") {
+        p.coarse_scale = v;
+    }
+    if let Some(v) = g("NT_MID") {
+        p.contrast_mid = v;
+    }
+    p
 }
 
 impl Detector for NaiveDetector {

@@ -44,7 +44,8 @@ impl BoxI {
     pub fn area(&self) -> usize {
         self.width() * self.height()
     }
-    fn intersection(&self, o: &BoxI) -> usize {
+    /// Area of the intersection with another box.
+    pub fn intersection(&self, o: &BoxI) -> usize {
         let w = self.x1.min(o.x1).saturating_sub(self.x0.max(o.x0));
         let h = self.y1.min(o.y1).saturating_sub(self.y0.max(o.y0));
         w * h

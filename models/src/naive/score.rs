@@ -53,6 +53,15 @@ pub fn confidence(contrast: f32, mid: f32, scale: f32) -> f32 {
     1.0 / (1.0 + (-(contrast - mid) / scale.max(1e-3)).exp())
 }
 
+/// Logistic squashing of the logarithm of a positive evidence ratio: 0.5 at `mid`, `scale` natural-log units per
+/// e-fold of the odds; 0 for non-positive or non-finite ratios.
+pub fn log_confidence(ratio: f32, mid: f32, scale: f32) -> f32 {
+    if !ratio.is_finite() || ratio <= 0.0 || mid <= 0.0 {
+        return 0.0;
+    }
+    confidence(ratio.ln(), mid.ln(), scale)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
