@@ -642,7 +642,9 @@ impl Device {
 
     fn apply_items(&mut self, items: Vec<NewVector>, names: &[&str]) {
         for mut item in items {
-            if !names.contains(&item.name.as_str()) {
+            // Detection properties exist only while connected; the connect hook applies them then.
+            let undefined = !self.is_connected() && self.is_detection_property(&item.name);
+            if !names.contains(&item.name.as_str()) || undefined {
                 continue;
             }
             item.device = self.name.clone();

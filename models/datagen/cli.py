@@ -65,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--val-fraction", type=float, default=0.1, metavar="F", help="share of images in val (0.1)")
     ap.add_argument("--stretch-target", type=_target, default=(0.25, 0.25), metavar="T|LO:HI",
                     help="AutoSTF background level of the JPEGs, or a range drawn per image (default 0.25)")
+    ap.add_argument("--stretch-mode", choices=("unlinked", "linked", "mixed"), default="unlinked",
+                    help="JPEG stretch: per channel as KStars on raw data (unlinked, default), colour-calibrated "
+                         "and linked as smart telescopes show it (linked), or half each (mixed)")
     ap.add_argument("--quality", type=int, default=92, help="JPEG quality (default 92)")
     ap.add_argument("--workers", type=int, default=1, help="processes (output does not depend on it)")
     ap.add_argument("--frames", type=int, default=0, metavar="N",
@@ -103,7 +106,8 @@ def main(argv=None) -> int:
     if n_syn or n_cmp:
         opts = Options(out=args.out, seed=args.seed, synthetic=n_syn, composite=n_cmp, size=args.size,
                        fits=args.fits, bayer_fraction=args.bayer_fraction, val_fraction=args.val_fraction,
-                       stretch_target=args.stretch_target, quality=args.quality, workers=max(1, args.workers),
+                       stretch_target=args.stretch_target, stretch_mode=args.stretch_mode, quality=args.quality,
+                       workers=max(1, args.workers),
                        stellarium_dir=args.stellarium_dir)
         print(f"generating {n_syn} synthetic + {n_cmp} composite patches of {args.size} px into {args.out} "
               f"(seed {args.seed})", file=sys.stderr)

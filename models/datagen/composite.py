@@ -84,14 +84,16 @@ class PhotoLibrary:
 
 
 def _linearise(rng, img: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Undo a display stretch approximately: subtract each channel's background, raise to gamma 1.6-2.6."""
+    """Undo a display stretch approximately: subtract each channel's background plus 1.5 of its noise sigmas (the
+    photograph's own grain and JPEG speckle must not be amplified with the object), raise to gamma 1.6-2.6."""
     out = np.empty_like(img)
     gamma = rng.uniform(1.6, 2.6)
     valid = alpha > 0.5
     for c in range(img.shape[0]):
         ch = img[c]
-        bg = float(np.median(ch[valid][::7])) if valid.any() else 0.0
-        out[c] = np.clip((ch - bg) / max(1.0 - bg, 1e-3), 0.0, 1.0) ** gamma
+        bg, noise = _robust(ch[valid][::7]) if valid.any() else (0.0, 0.0)
+        floor = bg + 1.5 * noise
+        out[c] = np.clip((ch - floor) / max(1.0 - floor, 1e-3), 0.0, 1.0) ** gamma
     return out
 
 

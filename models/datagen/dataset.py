@@ -39,6 +39,7 @@ class Options:
     bayer_fraction: float = 0.5
     val_fraction: float = 0.1
     stretch_target: tuple[float, float] = (0.25, 0.25)
+    stretch_mode: str = "unlinked"   # unlinked | linked | mixed (half each, drawn per image)
     quality: int = 92
     workers: int = 1
     stellarium_dir: str = STELLARIUM_DIR
@@ -75,9 +76,10 @@ def make_item(opts: Options, kind: int, index: int) -> dict:
             frame = render_frame(rng, scene, shape, [], extra_light=light, extra_labels=labels)
             objname = "composite: " + (" ".join(names) if names else "empty photograph region")
     target = float(rng.uniform(*opts.stretch_target))
+    linked = opts.stretch_mode == "linked" or (opts.stretch_mode == "mixed" and rng.random() < 0.5)
     planes = display_rgb(frame.adu, pattern)
     with open(os.path.join(opts.out, "images", split, name + ".jpg"), "wb") as f:
-        f.write(jpeg_bytes(planes, target, opts.quality))
+        f.write(jpeg_bytes(planes, target, opts.quality, scene.gains if linked else None))
     with open(os.path.join(opts.out, "labels", split, name + ".txt"), "w", encoding="utf-8") as f:
         f.write(yolo_lines(frame.labels, opts.size, opts.size))
     if opts.fits:
@@ -85,7 +87,7 @@ def make_item(opts: Options, kind: int, index: int) -> dict:
                              f"models.datagen seed {opts.seed} kind {kind} index {index}")
         write_fits_frame(os.path.join(opts.out, "fits", name + ".fits"), frame.adu, pattern, cards)
     return {"name": name, "w": opts.size, "h": opts.size, "split": split,
-            "kind": "synthetic" if kind == SYNTHETIC else "composite", "bayer": pattern,
+            "kind": "synthetic" if kind == SYNTHETIC else "composite", "bayer": pattern, "linked": linked,
             "hard_negatives": frame.saturated_stars,
             "boxes": [(lab.cls, lab.x0, lab.y0, lab.x1, lab.y1) for lab in frame.labels]}
 

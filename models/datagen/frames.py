@@ -38,7 +38,7 @@ def frame_plans(rng: np.random.Generator, shape: tuple[int, int], n_subs: int) -
         size = float(np.clip(rng.uniform(0.45, 0.75) * min(span, short), 24, 600))
         if kind == "planetary":
             size = float(rng.uniform(60, 110))
-        margin = size * 0.6
+        margin = size * 0.75
         a = rng.uniform(slot * span + margin, (slot + 1) * span - margin) if span > 2 * margin else (slot + 0.5) * span
         b = rng.uniform(margin, short - margin) if short > 2 * margin else short / 2
         cy, cx = (b, a) if long_w else (a, b)

@@ -22,7 +22,7 @@ N_OBJECTS_P = (0.12, 0.72, 0.12, 0.04)   # 0, 1, 2, 3 objects
 CLASS_P_SMALL = (0.45, 0.25, 0.30)
 CLASS_P_BIG = (0.2, 0.6, 0.2)
 BIG_FRACTION = 0.45                      # objects larger than the patch
-MIN_INSIDE = 0.15                        # at least this fraction of an object's extent lies inside
+MIN_INSIDE = 0.20                        # at least this fraction of an object's extent lies inside
 
 
 def sample_count(rng: np.random.Generator) -> int:
@@ -47,11 +47,16 @@ def sample_centre(rng: np.random.Generator, size: float, shape: tuple[int, int])
     return out[0], out[1]
 
 
-def sample_amp(rng: np.random.Generator, n_subs: int, size: float) -> float:
+# Extended nebulae are mostly faint: their brightest 10-s surface brightness tops out lower than galaxy cores'.
+AMP_TOP = {"emission": 80.0, "reflection": 60.0, "remnant": 60.0, "dark": 60.0}
+
+
+def sample_amp(rng: np.random.Generator, n_subs: int, size: float, kind: str = "") -> float:
     """Brightness in stack sigmas: a 10-s-sub surface brightness (log-uniform 1.2-300 sigma) times sqrt(N);
     small objects are only catalogued (and labelled) when they are bright, so their floor is higher."""
     floor = 3.0 if size < 60 else (2.5 if size > 300 else 1.2)
-    return math.exp(rng.uniform(math.log(floor), math.log(300.0))) * math.sqrt(n_subs)
+    top = AMP_TOP.get(kind, 300.0)
+    return math.exp(rng.uniform(math.log(floor), math.log(top))) * math.sqrt(n_subs)
 
 
 def plan_objects(rng: np.random.Generator, shape: tuple[int, int], n_subs: int,
@@ -68,7 +73,7 @@ def plan_objects(rng: np.random.Generator, shape: tuple[int, int], n_subs: int,
             cy, cx = rng.uniform(0, shape[0]), rng.uniform(0, shape[1])
         else:
             cy, cx = sample_centre(rng, size, shape)
-        plans.append(ObjectPlan(cls, kind, cy, cx, size, sample_amp(rng, n_subs, size)))
+        plans.append(ObjectPlan(cls, kind, cy, cx, size, sample_amp(rng, n_subs, size, kind)))
     return plans
 
 

@@ -139,11 +139,14 @@ def remnant(rng: np.random.Generator, win: Window, size: float, amp: float) -> R
     radius = size / 2
     r = np.hypot(xx, yy * rng.uniform(0.7, 1.0))
     shell = np.exp(-0.5 * ((r - radius * 0.7) / (radius * rng.uniform(0.12, 0.3))) ** 2)
-    fil = ridged(rng, (win.h, win.w), beta=rng.uniform(2.4, 3.0), sharpness=rng.uniform(3, 8),
+    fil = ridged(rng, (win.h, win.w), beta=rng.uniform(3.6, 4.2), sharpness=rng.uniform(15, 50),
                  k_min=1.0 / max(size / 2, 16.0))
-    lum = (shell * fil).astype(np.float32)
+    # keep only some stretches of the filament network: remnants are broken arcs, not a lace
+    keep = power_law_field(rng, (win.h, win.w), beta=3.5, k_min=1.0 / max(size / 3, 8.0))
+    keep = np.clip(keep - rng.uniform(0.0, 0.8), 0.0, 1.0)
+    lum = (shell * fil * keep).astype(np.float32)
     lum *= _scale_to(lum, amp)
-    mix = rng.uniform(0, 1)
+    mix = rng.choice([0.1, 0.3, 0.85])  # H-alpha-red, mixed, or [O III]-teal
     col = (1 - mix) * emission_colour(0.2) + mix * oiii_colour()
     return Rendered(NEBULA, "remnant", win, light=(lum[None] * col[:, None, None]).astype(np.float32),
                     smooth=max(2.0, 0.03 * size))

@@ -21,7 +21,7 @@ from .bayer import demosaic, mosaic
 from .catalog import CLASSES
 from .fits import write_fits_u16
 from .priors import Scene
-from .stretch import to_8bit
+from .stretch import to_8bit, to_8bit_linked
 
 PIXEL_SIZES_UM = (2.4, 2.9, 3.76, 3.8, 4.63)  # IMX178/462/533/1600/294 class sensors
 EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
@@ -46,10 +46,12 @@ def display_rgb(adu: np.ndarray, bayer: str | None) -> np.ndarray:
     return adu.astype(np.float32) / 65535.0
 
 
-def jpeg_bytes(planes: np.ndarray, target: float, quality: int = 92) -> bytes:
-    """AutoSTF-stretched 8-bit JPEG of (3, H, W) linear planes in [0, 1]."""
+def jpeg_bytes(planes: np.ndarray, target: float, quality: int = 92, gains=None) -> bytes:
+    """AutoSTF-stretched 8-bit JPEG of (3, H, W) linear planes in [0, 1]: per channel (unlinked), or, given the
+    sensor `gains`, colour-calibrated and linked (stretch.to_8bit_linked)."""
     buf = io.BytesIO()
-    Image.fromarray(to_8bit(planes, target)).save(buf, format="JPEG", quality=quality, optimize=False)
+    rgb = to_8bit(planes, target) if gains is None else to_8bit_linked(planes, gains, target)
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=quality, optimize=False)
     return buf.getvalue()
 
 

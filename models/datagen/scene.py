@@ -181,7 +181,8 @@ def render_frame(rng: np.random.Generator, scene: Scene, shape: tuple[int, int],
                                                else None)
         if box is None:
             continue
-        x0, y0, x1, y1 = max(0.0, box[0]), max(0.0, box[1]), min(float(w), box[2]), min(float(h), box[3])
+        x0, y0 = max(0.0, float(box[0])), max(0.0, float(box[1]))
+        x1, y1 = min(float(w), float(box[2])), min(float(h), float(box[3]))
         if x1 - x0 >= 5 and y1 - y0 >= 5:
             labels.append(Label(p.cls, x0, y0, x1, y1, p.kind))
     psf_sigma = scene.fwhm / 2.3548

@@ -4,6 +4,11 @@ Per channel (unlinked): shadows at median - 2.8 x 1.4826 x MAD, then the midtone
 balance that puts the median at 0.25. Median and MAD are taken like the Rust code does (every k-th sample when a
 plane has more than 2^20 pixels, the upper median) so the detector sees the same pixels in training and in the
 driver. `target` can be varied for augmentation (the smart-telescope JPEGs of the dev set are darker).
+
+An unlinked stretch leaves a raw one-shot-colour frame's sensor response in the colours (green-tinted stars, as
+in KStars on raw Seestar data). Smart telescopes instead colour-calibrate and stretch all channels alike; `linked`
+does that: background neutralised, channels divided by the sensor gains, one AutoSTF computed on the mean of the
+channels applied to all three.
 """
 
 from __future__ import annotations
@@ -62,4 +67,17 @@ def stretch_plane(plane: np.ndarray, target: float = TARGET_BACKGROUND) -> np.nd
 def to_8bit(planes: np.ndarray, target: float = TARGET_BACKGROUND) -> np.ndarray:
     """(3, H, W) linear data in [0, 1] -> (H, W, 3) uint8, each channel stretched on its own."""
     out = np.stack([stretch_plane(p, target) for p in planes], axis=-1)
+    return np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
+
+
+def to_8bit_linked(planes: np.ndarray, gains, target: float = TARGET_BACKGROUND) -> np.ndarray:
+    """(3, H, W) linear data -> (H, W, 3) uint8 with background neutralisation, white balance by 1/gains and one
+    stretch for all channels."""
+    g = np.asarray(gains, dtype=np.float32)
+    g = g / g[1]
+    med = [median_mad(p)[0] for p in planes]
+    bal = np.stack([(planes[c] - med[c]) / g[c] + med[1] for c in range(3)]).astype(np.float32)
+    shadows, m = auto_params(bal.mean(axis=0), target)
+    rng = max(1.0 - shadows, np.finfo(np.float32).eps)
+    out = np.stack([mtf(m, (bal[c] - shadows) / rng) for c in range(3)], axis=-1)
     return np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)

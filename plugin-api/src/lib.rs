@@ -2,8 +2,9 @@
 //!
 //! The INDI driver and the `dso-detect` command line only ever talk to detectors through this crate: they decode an
 //! image into a [`Frame`], hand it to a [`Detector`], and publish the [`Detections`] it returns. Built-in detectors
-//! (naive, YOLO, XRAI, Pix2Pix) implement the trait directly; third-party detectors will reach it through a C ABI
-//! built on these same types, which is why the crate is small, has no dependencies and keeps its types plain data.
+//! (naive, YOLO, XRAI, Pix2Pix) implement the trait directly; third-party detectors reach it through the C ABI of
+//! [`abi`], built on these same types, which is why the crate is small, has no dependencies and keeps its types
+//! plain data.
 //!
 //! Conventions shared by every type here:
 //! - pixel coordinates have their origin at the top-left corner of the frame *as received* (FITS `ROWORDER` and
@@ -11,9 +12,14 @@
 //! - sample values are `f32` in `0.0..=1.0`, where `1.0` is the full scale of the source format (65535 for 16-bit
 //!   FITS, 255 for JPEG); whether they are still linear (raw sensor counts) or already stretched for display is
 //!   recorded in [`Frame::encoding`], because detectors trained on stretched images must stretch linear data first.
-#![forbid(unsafe_code)]
+//!
+//! Detectors built outside this workspace reach the host through [`abi`], a versioned C ABI; Rust authors expose a
+//! [`Detector`] with [`export_detector!`]. Unsafe code is confined to that module.
+#![deny(unsafe_code)]
 
 use std::fmt;
+
+pub mod abi;
 
 /// Whether sample values are proportional to the light received or already mapped for display.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

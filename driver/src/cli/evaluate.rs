@@ -47,8 +47,15 @@ struct Evaluation {
     failures: usize,
 }
 
+/// Image paths with their labels; frames are decoded again for each detector so memory stays at one frame.
 struct Dataset {
-    images: Vec<(PathBuf, dso_plugin_api::Frame, Vec<Truth>)>,
+    images: Vec<(PathBuf, Vec<Truth>)>,
+}
+
+fn decode_file(path: &Path) -> anyhow::Result<dso_plugin_api::Frame> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    decode::decode(&bytes, &decode::format_from_path(path), &decode::Limits::default())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 fn load_dataset(images: &Path, labels: &Path) -> anyhow::Result<Dataset> {
@@ -56,25 +63,22 @@ fn load_dataset(images: &Path, labels: &Path) -> anyhow::Result<Dataset> {
     if paths.is_empty() {
         bail!("no images in {}", images.display());
     }
-    let limits = decode::Limits::default();
     let mut raw = Vec::new();
     for p in paths {
-        let bytes = std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?;
-        let frame = decode::decode(&bytes, &decode::format_from_path(&p), &limits)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+        let frame = decode_file(&p)?;
         let label_path = labels.join(format!("{}.txt", files::stem(&p)));
         let text = std::fs::read_to_string(&label_path).unwrap_or_default();
         let boxes = parse_yolo(&text, frame.width, frame.height)
             .map_err(|e| anyhow::anyhow!("{}: {e}", label_path.display()))?;
-        raw.push((p, frame, boxes));
+        raw.push((p, boxes));
     }
     // A single-class label set (every id 0, as DeepSpaceYolo's "DSO") has no classes to compare.
-    let multi_class = raw.iter().flat_map(|r| r.2.iter()).any(|(_, c)| *c != 0);
+    let multi_class = raw.iter().flat_map(|r| r.1.iter()).any(|(_, c)| *c != 0);
     let images = raw
         .into_iter()
-        .map(|(p, f, boxes)| {
+        .map(|(p, boxes)| {
             let truths = boxes.into_iter().map(|(bbox, c)| Truth { bbox, class: multi_class.then_some(c) }).collect();
-            (p, f, truths)
+            (p, truths)
         })
         .collect();
     Ok(Dataset { images })
@@ -89,8 +93,10 @@ fn evaluate(data: &Dataset, detector_name: &str, confidence: f32) -> anyhow::Res
     let bar = super::detect::progress(data.images.len());
     let mut results = Vec::new();
     let mut failures = 0;
-    let t = Instant::now();
-    for (path, frame, truths) in &data.images {
+    let mut busy = std::time::Duration::ZERO;
+    for (path, truths) in &data.images {
+        let frame = &decode_file(path)?;
+        let t = Instant::now();
         let detections = match detector.as_mut() {
             None => vec![Detection {
                 x: 0.0,
@@ -126,11 +132,12 @@ fn evaluate(data: &Dataset, detector_name: &str, confidence: f32) -> anyhow::Res
                 (d, class)
             })
             .collect();
+        busy += t.elapsed();
         results.push(ImageResult { truths: truths.clone(), detections });
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let ms_per_image = t.elapsed().as_secs_f64() * 1000.0 / data.images.len() as f64;
+    let ms_per_image = busy.as_secs_f64() * 1000.0 / data.images.len() as f64;
     let by_size = [Size::All, Size::Small, Size::Medium, Size::Large].map(|s| score(&results, confidence, s)).to_vec();
     Ok(Evaluation { detector: detector_name.to_owned(), by_size, ms_per_image, failures })
 }

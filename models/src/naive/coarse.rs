@@ -56,6 +56,9 @@ pub struct Coarse {
     pub mean: f32,
     /// Region pixels over bounding-box pixels (at coarse resolution).
     pub fill: f32,
+    /// Fraction of the region's variance explained by a plane fitted to it: near 1 for a sky gradient or
+    /// vignetting the background model left, low for a peaked galaxy or a textured nebula.
+    pub planarity: f32,
 }
 
 /// Binning factor that brings the long side of a `w × h` plane to at most [`COARSE_SIZE`].
@@ -99,11 +102,13 @@ pub fn candidates(residual: &Plane, p: &CoarseParams) -> Vec<Coarse> {
         label[start] = id;
         stack.push(start);
         let (mut n, mut sum) = (0usize, 0.0f64);
+        let mut pf = PlaneFit::default();
         let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
         while let Some(i) = stack.pop() {
             let (x, y) = (i % w, i / w);
             n += 1;
             sum += f64::from(z[i]);
+            pf.add(x as f64, y as f64, f64::from(z[i]));
             (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x + 1), y1.max(y + 1));
             for dy in -1isize..=1 {
                 for dx in -1isize..=1 {
@@ -121,7 +126,14 @@ pub fn candidates(residual: &Plane, p: &CoarseParams) -> Vec<Coarse> {
         }
         let bbox = BoxI { x0: x0 * f, y0: y0 * f, x1: (x1 * f).min(residual.width), y1: (y1 * f).min(residual.height) };
         let fill = n as f32 / ((x1 - x0) * (y1 - y0)) as f32;
-        out.push(Coarse { bbox, snr: (sum / (n as f64).sqrt()) as f32, mean: (sum / n as f64) as f32, fill });
+        let planarity = pf.r2() as f32;
+        out.push(Coarse {
+            bbox,
+            snr: (sum / (n as f64).sqrt()) as f32,
+            mean: (sum / n as f64) as f32,
+            fill,
+            planarity,
+        });
         // Keep the id sequence aligned with `out` even for regions dropped below.
         if n < p.min_area {
             out.last_mut().expect("just pushed").snr = f32::NAN;
@@ -129,6 +141,52 @@ pub fn candidates(residual: &Plane, p: &CoarseParams) -> Vec<Coarse> {
     }
     out.retain(|c| c.snr.is_finite());
     out
+}
+
+/// Running sums for a least-squares plane `z = a + b·x + c·y` and its coefficient of determination.
+#[derive(Default)]
+struct PlaneFit {
+    n: f64,
+    x: f64,
+    y: f64,
+    z: f64,
+    xx: f64,
+    yy: f64,
+    xy: f64,
+    xz: f64,
+    yz: f64,
+    zz: f64,
+}
+
+impl PlaneFit {
+    fn add(&mut self, x: f64, y: f64, z: f64) {
+        self.n += 1.0;
+        (self.x, self.y, self.z) = (self.x + x, self.y + y, self.z + z);
+        (self.xx, self.yy, self.xy) = (self.xx + x * x, self.yy + y * y, self.xy + x * y);
+        (self.xz, self.yz, self.zz) = (self.xz + x * z, self.yz + y * z, self.zz + z * z);
+    }
+
+    /// R² of the fit: explained over total variance (0 when degenerate).
+    fn r2(&self) -> f64 {
+        let n = self.n;
+        if n < 3.0 {
+            return 0.0;
+        }
+        // Centred second moments.
+        let sxx = self.xx - self.x * self.x / n;
+        let syy = self.yy - self.y * self.y / n;
+        let sxy = self.xy - self.x * self.y / n;
+        let sxz = self.xz - self.x * self.z / n;
+        let syz = self.yz - self.y * self.z / n;
+        let szz = self.zz - self.z * self.z / n;
+        let det = sxx * syy - sxy * sxy;
+        if det.abs() < 1e-9 || szz <= 1e-12 {
+            return 0.0;
+        }
+        let b = (sxz * syy - syz * sxy) / det;
+        let c = (syz * sxx - sxz * sxy) / det;
+        ((b * sxz + c * syz) / szz).clamp(0.0, 1.0)
+    }
 }
 
 #[cfg(test)]

@@ -251,6 +251,22 @@ impl NaiveDetector {
         if let Some(cp) = &p.coarse {
             let big: Vec<(BoxI, f32)> = coarse::candidates(&residual, cp)
                 .into_iter()
+                .inspect(|c| {
+                    if std::env::var("NT_DUMP").is_ok() {
+                        let f = stages.factor as f32;
+                        eprintln!(
+                            "COARSE {} {} {} {} {} {} {} {}",
+                            c.bbox.x0 as f32 * f,
+                            c.bbox.y0 as f32 * f,
+                            c.bbox.x1 as f32 * f,
+                            c.bbox.y1 as f32 * f,
+                            c.snr,
+                            c.mean,
+                            c.fill,
+                            c.planarity
+                        );
+                    }
+                })
                 .map(|c| (c.bbox, score::log_confidence(c.snr, p.coarse_mid, p.coarse_scale)))
                 .collect();
             stages.boxes = combine(big, std::mem::take(&mut stages.boxes));
