@@ -4,7 +4,8 @@
 set -euo pipefail
 
 need_apt=()
-for pkg in indi-bin libcfitsio-dev pkg-config python3-pip python3-venv; do
+# stellarium-data: real deep-sky photographs the training-data generator composites (models/datagen).
+for pkg in indi-bin libcfitsio-dev pkg-config python3-pip python3-venv stellarium-data; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

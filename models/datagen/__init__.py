@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """DSO Detector training-data generator (GPL-3.0-or-later).
 
 Writes YOLO datasets with the classes galaxy (0), nebula (1) and cluster (2): synthetic star fields with rendered

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """`python3 -m models.datagen`: see cli.py."""
 
 import sys

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Bayer colour-filter mosaics: make one from an RGB image, and demosaic one back (bilinear).
 
 One-shot-colour cameras (the Seestar S50's IMX462, most smart telescopes) record one colour per pixel in a 2x2

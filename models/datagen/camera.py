@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What the sky, the optics and the sensor add to the astronomical signal: sky glow with light-pollution gradients
 and moon glow, vignetting, satellite and aircraft trails, shot and read noise, hot pixels, saturation, bias and
 16-bit quantisation.
@@ -103,6 +104,7 @@ def add_trails(rng: np.random.Generator, scene: Scene, img: np.ndarray) -> None:
 def expose(rng: np.random.Generator, scene: Scene, signal_e: np.ndarray) -> tuple[np.ndarray, float]:
     """Noise, hot pixels, saturation and 16-bit ADU: (3, H, W) electrons -> (3, H, W) uint16, and the bias."""
     c, h, w = signal_e.shape
+    signal_e = np.nan_to_num(signal_e, nan=0.0, posinf=scene.full_well_e, neginf=0.0)  # never poison a frame
     read_var = scene.n_subs * scene.read_e ** 2
     noise = rng.standard_normal(signal_e.shape, dtype=np.float32)
     img = signal_e + noise * np.sqrt(np.maximum(signal_e, 0.0) + read_var)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """OpenNGC deep-sky objects from the `ongc.db` SQLite file inside the PyPI wheel `pyongc` (CC-BY-SA-4.0).
 
 The composites need, for every real photograph, which catalogued objects it shows and how big they are. OpenNGC

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Command line of the generator: `python3 -m models.datagen --out DIR [options]` from the repository root.
 
 With no count option it makes a small set for tests (8 synthetic + 8 composite patches, a few seconds); give
@@ -75,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--frame-size", type=_frame_size, default=(1280, 1024), metavar="WxH",
                     help="demo frame size (default 1280x1024)")
     ap.add_argument("--frame-bayer", type=_bayer, default="RGGB", metavar="PATTERN|none",
-                    help="demo frames: Bayer pattern or none for mono-less RGB cubes (default RGGB)")
+                    help="demo frames: Bayer pattern, or none for 3-plane RGB cubes (default RGGB)")
     ap.add_argument("--stellarium-dir", default=STELLARIUM_DIR, help="Stellarium nebula textures")
     return ap
 

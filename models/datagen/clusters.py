@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Synthetic star clusters: globulars (Plummer-distributed resolved stars over an unresolved glow) and open
 clusters (a loose group of bright, mostly hot stars with a few red giants).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Colours in the camera's raw R, G, B: black bodies for stars and galaxies, emission lines for nebulae.
 
 Bands are top-hats of a typical one-shot-colour sensor behind an IR-cut filter (B 400-500 nm, G 500-580 nm,

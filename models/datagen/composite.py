@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Composites: real deep-sky photographs (stellarium-data) with OpenNGC boxes, cut, scaled, rotated, dimmed back
 to linear and laid into a synthetic sky with the same stars, gradients, sensor and noise as the synthetic frames.
 

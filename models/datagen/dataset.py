@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Generates a YOLO dataset: synthetic and composite patches, each from its own random stream.
 
 Image i of kind k draws everything from `numpy.random.default_rng([seed, k, i])`, so a set is byte-identical for a
@@ -23,7 +24,7 @@ from .scene import render_frame
 from .stats import format_stats, summarise, write_stats
 from .stellarium import STELLARIUM_DIR
 
-SYNTHETIC, COMPOSITE, FRAME = 1, 2, 3
+SYNTHETIC, COMPOSITE = 1, 2  # random-stream ids; frames.py uses 3
 EMPTY_COMPOSITE = 0.15  # composites without any catalogued object (empty patches, as in real data)
 
 

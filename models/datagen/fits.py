@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Minimal FITS reading and writing: one primary HDU, integer or float data.
 
 The generator writes linear 16-bit frames the way capture software does (BITPIX 16, BZERO 32768, a header with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Full-size demo frames for the INDI CCD simulator's directory mode (`CCD_DIRECTORY_LOCATION`).
 
 `indi_simulator_ccd` serves, in name order, every `*.fits` in a folder; it needs BITPIX 8 or 16 data and a

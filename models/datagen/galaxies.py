@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Synthetic galaxies: ellipticals (Sersic), spirals (bulge + exponential disc with logarithmic arms, dust and
 H II knots), edge-on discs with dust lanes, and clumpy dwarfs.
 
@@ -25,9 +26,11 @@ def sersic_b(n: float) -> float:
 
 def sersic_profile(r: np.ndarray, radius: float, amp: float, n: float, eps: float = 0.05,
                    cap: float = 60.0) -> np.ndarray:
-    """Sersic light equal to 1 at `radius` and `amp` at eps*radius (capped at cap*amp in the cusp)."""
+    """Sersic light equal to 1 at `radius` and `amp` at eps*radius (capped at cap*amp in the cusp). Fainter than
+    1.5 at eps*radius, the shape of amp = 1.5 is scaled down: the object never reaches 1 at `radius`."""
     b = sersic_b(n)
-    amp = max(amp, 1.5)
+    if amp < 1.5:
+        return sersic_profile(r, radius, 1.5, n, eps, cap) * np.float32(max(amp, 0.0) / 1.5)
     k = math.log(amp) / (b * (1.0 - eps ** (1.0 / n)))  # (radius / r_e)^(1/n)
     r_e = radius / k ** n
     i0_log = b * k

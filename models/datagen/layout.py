@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """How many objects a patch holds, how big they are and where: the statistics of real smart-telescope patches.
 
 Real 640x640 patches are cut from large frames, so objects are often cut by the patch border. The targets

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Measures the sky in real frames and writes the priors the generator draws its backgrounds from.
 
 A detector trained on tidy synthetic fields failed on real smart-telescope patches: real fields hold many more, smaller,
@@ -207,7 +208,8 @@ def measure_frame(data: np.ndarray, header: dict, name: str = "") -> dict:
     out["stars_per_mpix"] = {str(t): round(float(np.sum(snrs > t)) / mp, 1) for t in SNR_THRESHOLDS}
     sat_peaks = sat_lum[ys, xs]
     out["saturated_stars_per_mpix"] = round(float(np.sum(sat_peaks)) / mp, 2)
-    out["count_slope_alpha"] = round(count_slope(snrs), 3)
+    alpha = count_slope(snrs)
+    out["count_slope_alpha"] = round(alpha, 3) if math.isfinite(alpha) else None  # strict JSON: no NaN
     fits_ = fit_fwhm(resid, ys, xs, snrs, sat_lum)
     if len(fits_):
         out["fwhm_px"] = {"n": int(len(fits_)), "p10": round(float(np.percentile(fits_[:, 0], 10)), 3),
@@ -273,18 +275,17 @@ def summarise(frames: list[dict]) -> dict:
         "pixel_scale_arcsec": rng("pixel_scale_arcsec"),
         "headroom_sigma": rng("headroom_sigma"),
         "raw_headroom_sigma": rng("raw_headroom_sigma"),
-        "sigma_over_median": [min(f["sigma_adu"] / f["median_adu"] for f in use),
-                              max(f["sigma_adu"] / f["median_adu"] for f in use)],
+        "sigma_over_median": [round(min(f["sigma_adu"] / f["median_adu"] for f in use), 4),
+                              round(max(f["sigma_adu"] / f["median_adu"] for f in use), 4)],
         "gradient_range_sigma": rng("gradient_range_sigma"),
         "structure_rms_sigma": rng("structure_rms_sigma"),
         "hot_pixels_per_mpix": rng("hot_pixels_per_mpix"),
     }
     if bayer:
-        prior["bayer_channel_sigma_ratio_r_b_over_g"] = [
-            [min(f["channel_sigma_adu"][0] / f["channel_sigma_adu"][1] for f in bayer),
-             max(f["channel_sigma_adu"][0] / f["channel_sigma_adu"][1] for f in bayer)],
-            [min(f["channel_sigma_adu"][2] / f["channel_sigma_adu"][1] for f in bayer),
-             max(f["channel_sigma_adu"][2] / f["channel_sigma_adu"][1] for f in bayer)]]
+        r_g = [f["channel_sigma_adu"][0] / f["channel_sigma_adu"][1] for f in bayer]
+        b_g = [f["channel_sigma_adu"][2] / f["channel_sigma_adu"][1] for f in bayer]
+        prior["bayer_channel_sigma_ratio_r_b_over_g"] = [[round(min(r_g), 4), round(max(r_g), 4)],
+                                                         [round(min(b_g), 4), round(max(b_g), 4)]]
         cols = [f["star_colour"] for f in bayer if f.get("star_colour")]
         prior["star_log_r_g_p10_p50_p90"] = [round(float(np.median([c["log_r_g"][i] for c in cols])), 3)
                                              for i in range(3)]
@@ -320,8 +321,8 @@ def main(argv=None) -> int:
     result = {"source": "measured by models/datagen/measure_real.py on ../shared/data/real-fits",
               "definitions": "see the docstring of models/datagen/measure_real.py",
               "priors": summarise(frames), "frames": frames}
-    with open(args.out, "w") as f:
-        json.dump(result, f, indent=1, sort_keys=False)
+    with open(args.out, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1, sort_keys=False, allow_nan=False)
         f.write("\n")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0

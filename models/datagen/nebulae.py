@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Synthetic nebulae: emission (H-alpha red H II regions), reflection (blue, around a hot star), dark clouds
 (silhouetted against glow and background stars), planetaries (shells, sometimes bipolar) and supernova-remnant
 filaments.
@@ -32,9 +33,15 @@ def _envelope(rng, win: Window, radius: float, q_lo: float = 0.45, softness: flo
 
 
 def _scale_to(light_lum: np.ndarray, amp: float) -> float:
-    """Factor putting the 99.5th percentile of a map at `amp`."""
-    top = float(np.percentile(light_lum, 99.5)) if light_lum.size else 0.0
-    return amp / top if top > 0 else 0.0
+    """Factor putting the 99.5th percentile of a map at `amp` (its maximum when the map is nearly all zero, as
+    when only the edge of a small envelope falls inside the window)."""
+    if not light_lum.size:
+        return 0.0
+    peak = float(light_lum.max())
+    top = float(np.percentile(light_lum, 99.5))
+    if top < 0.05 * peak:
+        top = peak
+    return amp / top if top > 1e-12 else 0.0
 
 
 def emission(rng: np.random.Generator, win: Window, size: float, amp: float) -> Rendered:

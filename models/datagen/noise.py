@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Fractal fields: the texture of nebulae, dust and galaxy clumps.
 
 Interstellar clouds have power-law spatial power spectra, P(k) ~ k^-beta with beta ~ 2.5-3.5 (e.g. Miville-Deschenes

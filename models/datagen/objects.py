@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """What every synthetic deep-sky object renderer returns, and the choice of which kind to draw.
 
 Renderers evaluate their object only on the window where it overlaps the image (a galaxy twice the patch size costs

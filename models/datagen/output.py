@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Writing what was generated: stretched JPEG, YOLO labels, linear 16-bit FITS with capture-software headers, and
 the ultralytics `data.yaml`.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Scene parameters drawn from the real-sky priors (real_sky_stats.json), plus the few stated assumptions.
 
 Measured on real 10-s sub-frames (measure_real.py): FWHM, Moffat beta, star density above 5 sigma, count slope,
@@ -83,12 +84,13 @@ class Scene:
 @lru_cache(maxsize=256)
 def smoothed_peak_per_flux(fwhm: float, beta: float, smooth: float = 1.0) -> float:
     """Central value of a unit-flux Moffat convolved with the detection Gaussian (sigma `smooth`): the integral of
-    Moffat x Gaussian over the plane, on a 0.1-px grid."""
+    Moffat x Gaussian over the plane, on a radial grid of at most 0.1 px."""
     a = fwhm / (2.0 * math.sqrt(2.0 ** (1.0 / beta) - 1.0))
-    r = np.arange(0.05, 8.0 * smooth + 0.05, 0.1)
+    dr = min(0.1, smooth / 20.0)
+    r = np.arange(dr / 2, 8.0 * smooth, dr)
     moffat = (beta - 1.0) / (math.pi * a * a) * (1.0 + r * r / (a * a)) ** (-beta)
     gauss = np.exp(-0.5 * r * r / smooth ** 2) / (2.0 * math.pi * smooth ** 2)
-    return float(np.sum(moffat * gauss * 2.0 * math.pi * r) * 0.1)
+    return float(np.sum(moffat * gauss * 2.0 * math.pi * r) * dr)
 
 
 def sample_scene(rng: np.random.Generator, p: dict, bayer: str | None = None, depth: tuple[float, float] = (2, 256),

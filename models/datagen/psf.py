@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Stars: Moffat point-spread functions, power-law number counts, black-body colours, halos and spikes.
 
 Ground-based stellar images follow a Moffat profile I(r) ~ (1 + r^2/a^2)^-beta with beta ~ 2.5-4.5 (Moffat 1969,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Assembles one linear frame: field stars, unlabelled nebulosity and dust, labelled objects, bright-star hard
 negatives, sky, optics and sensor, and finds each object's label box.
 

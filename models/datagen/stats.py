@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Statistics of a generated set, next to the real-patch targets they are meant to match.
 
 Printed at the end of every run and written to DIR/stats.json, so a training run can be traced to the data it saw.
@@ -42,6 +43,7 @@ def summarise(records: list[dict]) -> dict:
         "by_kind": dict(Counter(r["kind"] for r in records)),
         "by_split": dict(Counter(r["split"] for r in records)),
         "bayer_images": int(sum(1 for r in records if r.get("bayer"))),
+        "linked_stretch_images": int(sum(1 for r in records if r.get("linked"))),
         "boxes": len(boxes),
         "class_counts": {CLASSES[c]: int(n) for c, n in sorted(Counter(b[0] for _, _, b in boxes).items())},
         "objects_per_patch": round(float(counts.mean()), 3) if n_img else 0.0,
@@ -60,7 +62,8 @@ def summarise(records: list[dict]) -> dict:
 
 def format_stats(s: dict) -> str:
     """Human-readable summary, one fact per line."""
-    lines = [f"images: {s['images']} {s['by_kind']} split {s['by_split']}, Bayer-mosaiced {s['bayer_images']}",
+    lines = [f"images: {s['images']} {s['by_kind']} split {s['by_split']}, Bayer-mosaiced {s['bayer_images']}, "
+             f"linked stretch {s['linked_stretch_images']}",
              f"boxes: {s['boxes']}  classes {s['class_counts']}",
              f"objects per patch: {s['objects_per_patch']} (real ~1.0)  histogram {s['objects_per_patch_histogram']}",
              f"empty patches: {s['empty_fraction']:.1%} (real 15-20 %)",

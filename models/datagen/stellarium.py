@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Real deep-sky photographs from Debian's `stellarium-data`, with OpenNGC boxes projected onto them.
 
 `/usr/share/stellarium/nebulae/default/textures.json` lists 555 photographs with the J2000 RA/Dec of their four

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
 """AutoSTF display stretch (PixInsight / KStars defaults), the same as `models/src/stretch.rs`.
 
 Per channel (unlinked): shadows at median - 2.8 x 1.4826 x MAD, then the midtones transfer function with the
