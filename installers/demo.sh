@@ -15,12 +15,10 @@ driver="$root/target/release/indi_dso_detector"
 out="$root/out/demo"
 frames="$out/frames"
 mkdir -p "$out" "$frames"
-if ! ls "$frames"/*.fits >/dev/null 2>&1; then
+if ! ls "$frames"/frame_*.fits >/dev/null 2>&1; then
   echo "== generating demo frames (linear 16-bit FITS with PIXSIZE1, a galaxy, a nebula, a cluster each)"
   python3 -m models.datagen --frames 4 --frame-size 1280x1024 --seed 2026 --out "$frames" >/dev/null
 fi
-# The generator writes its FITS under fits/ or at the top level: the simulator wants them in one folder.
-if ls "$frames"/fits/*.fits >/dev/null 2>&1; then frames="$frames/fits"; fi
 
 port=${INDI_PORT:-7624}
 echo "== starting indiserver on port $port: indi_simulator_ccd + indi_dso_detector"
