@@ -455,11 +455,20 @@ impl Device {
                 self.load_config_items(&["DSO_DETECTOR", "DSO_SETTINGS", "DSO_OUTPUTS"], false);
                 let ccd = self.snooped_ccd.clone().unwrap_or_else(|| "no camera (set ACTIVE_CCD)".into());
                 self.log(Level::Info, &format!("{} is online, watching {ccd}.{CCD_BLOB}", self.name));
+                self.plugin_warnings();
             } else {
                 self.log(Level::Info, &format!("{} is offline", self.name));
             }
         }
         Ok(())
+    }
+
+    /// Tells the user about every plugin that was refused or disabled (at startup and at each connection: a client
+    /// that was not there at startup still learns why a detector is missing or unavailable).
+    pub fn plugin_warnings(&mut self) {
+        for warning in registry::plugins().warnings() {
+            self.log(Level::Warning, &warning);
+        }
     }
 
     fn select_detector(&mut self, s: &[OneSwitch]) -> Result<(), String> {

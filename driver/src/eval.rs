@@ -300,7 +300,10 @@ mod tests {
     fn yolo_files_parse_with_and_without_confidence() {
         let v = parse_yolo("0 0.5 0.5 0.2 0.4\n2 0.1 0.1 0.2 0.2 0.75\n\n", 100, 50).unwrap();
         assert_eq!(v.len(), 2);
-        assert_eq!((v[0].0.x, v[0].0.y, v[0].0.width, v[0].0.height), (40.0, 15.0, 20.0, 20.0));
+        let got = [v[0].0.x, v[0].0.y, v[0].0.width, v[0].0.height];
+        for (g, want) in got.iter().zip([40.0, 15.0, 20.0, 20.0]) {
+            assert!((g - want).abs() < 1e-4, "{got:?}");
+        }
         assert_eq!((v[1].1, v[1].0.confidence), (2, 0.75));
         assert!(parse_yolo("0 0.5 0.5", 10, 10).unwrap_err().contains("line 1"));
     }

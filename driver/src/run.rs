@@ -163,4 +163,5 @@ pub fn announce(device: &mut Device) {
         })
         .collect();
     device.log(Level::Debug, &format!("detectors: {}", detectors.join(", ")));
+    device.plugin_warnings();
 }

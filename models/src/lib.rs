@@ -3,11 +3,13 @@
 //! Everything here is independent of INDI: the driver and the `dso-detect` command line both decode bytes with
 //! [`decode`], stretch with [`stretch`], run a [`Detector`](dso_plugin_api::Detector) from [`registry`], and draw
 //! the result with [`annotate`]. Keeping these in one library is what lets the CLI and the driver give the same
-//! answer for the same file.
+//! answer for the same file. Third-party detectors join the built-in ones through [`plugins`].
 
 pub mod annotate;
 pub mod decode;
 pub mod naive;
 pub mod ops;
+pub mod plugins;
 pub mod registry;
 pub mod stretch;
+pub mod yolo;

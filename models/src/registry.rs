@@ -2,7 +2,8 @@
 //! into `dso-detect list`.
 //!
 //! A detector that needs something missing (a model file, the ONNX Runtime library) is still listed, with the reason
-//! it cannot run, so the astronomer sees *why* instead of a missing switch.
+//! it cannot run, so the astronomer sees *why* instead of a missing switch. Plugins (see [`crate::plugins`]) follow
+//! the built-in detectors, usable or not, and are created through the same [`create`].
 
 use dso_plugin_api::{Detector, Error};
 
@@ -28,15 +29,50 @@ impl DetectorInfo {
     }
 }
 
-/// Every detector of this build, the default first.
+/// Every detector of this build, the default first, then the plugins found on this machine.
 pub fn detectors() -> Vec<DetectorInfo> {
-    vec![DetectorInfo {
-        name: "naive".into(),
-        label: "Naive (classical)".into(),
-        description: "star removal, Canny edges and contours: fast, no model (Parisot & Jaziri 2024, technique 1)"
-            .into(),
-        available: Ok(()),
-    }]
+    let mut all = builtin();
+    all.extend(plugins().entries.iter().map(|p| DetectorInfo {
+        name: p.name.clone(),
+        label: match &p.loaded {
+            Ok(plugin) => format!("{} (plugin {})", p.name, plugin.version),
+            Err(_) => format!("{} (plugin)", p.name),
+        },
+        description: match &p.loaded {
+            Ok(plugin) => format!("{} [{}]", plugin.description, p.path.display()),
+            Err(_) => format!("plugin [{}]", p.path.display()),
+        },
+        available: p.available(),
+    }));
+    all
+}
+
+/// The plugins of this process (discovered on the first call), with the built-in names reserved.
+pub fn plugins() -> &'static crate::plugins::Plugins {
+    let names: Vec<String> = builtin().into_iter().map(|d| d.name).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    crate::plugins::all(&names)
+}
+
+/// The detectors compiled into this build, the default first.
+fn builtin() -> Vec<DetectorInfo> {
+    vec![
+        DetectorInfo {
+            name: "naive".into(),
+            label: "Naive (classical)".into(),
+            description: "star removal, Canny edges and contours: fast, no model (Parisot & Jaziri 2024, technique 1)"
+                .into(),
+            available: Ok(()),
+        },
+        DetectorInfo {
+            name: "yolo".into(),
+            label: "YOLO (neural network)".into(),
+            description: "a YOLO model run with ONNX Runtime on the whole frame and on tiles; the shipped model or \
+                      yolo_model in ~/.config/dso-detector/detector.conf"
+                .into(),
+            available: crate::yolo::cached_availability(),
+        },
+    ]
 }
 
 /// The name of the default detector.
@@ -58,7 +94,11 @@ pub fn create(name: &str) -> Result<Box<dyn Detector>, Error> {
     info.available.clone().map_err(Error::new)?;
     match info.name.as_str() {
         "naive" => Ok(Box::new(NaiveDetector::default())),
-        other => Err(Error::new(format!("detector '{other}' is listed but not built in"))),
+        "yolo" => Ok(Box::new(crate::yolo::YoloDetector::from_config()?)),
+        other => match plugins().entries.iter().find(|p| p.name == other) {
+            Some(plugin) => plugin.create(),
+            None => Err(Error::new(format!("detector '{other}' is listed but not built in"))),
+        },
     }
 }
 

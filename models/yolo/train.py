@@ -20,7 +20,10 @@ demosaicing and, with `--stretch-target 0.12:0.35`, how under- or over-exposed t
 that ultralytics' own augmentation runs with wider colour jitter than its defaults (real smart-telescope frames range
 from neutral to strongly tinted by light pollution and H-alpha), vertical flips (the sky has no up), and mosaic until
 the last epoch (mosaic cuts boxes at tile borders, and 65 % of the real labels are truncated at the patch border).
-When the `albumentations` package is installed ultralytics adds blur, median blur, grey and CLAHE at p=0.01.
+On top of those, `sky_augment` (below) replaces ultralytics' optional albumentations step with sky-specific ones,
+each drawn independently per training image: Gaussian read/shot-like noise (p=0.4, sigma 2–12 of 255), Gaussian blur
+for seeing and focus (p=0.2, sigma 0.5–1.5 px), a gamma curve for under- or over-stretched frames (p=0.4, gamma
+0.6–1.8), and a linear light-pollution gradient of random direction and colour (p=0.3, up to +60 of 255).
 
 Uses ultralytics (AGPL-3.0) as a training tool only; the exported ONNX graph is the project's own weights.
 """
@@ -49,6 +52,39 @@ def offline_environment(config_dir: Path) -> None:
                 break
 
 
+def sky_augment(labels: dict) -> dict:
+    """Noisy, under-exposed, light-polluted skies (see the module docstring); boxes are unchanged."""
+    import cv2
+    import numpy as np
+
+    img = labels["img"]
+    rng = np.random.default_rng()
+    x = img.astype(np.float32)
+    if rng.random() < 0.4:
+        x = 255.0 * (x / 255.0) ** rng.uniform(0.6, 1.8)
+    if rng.random() < 0.3:
+        h, w = x.shape[:2]
+        angle = rng.uniform(0, 2 * np.pi)
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        ramp = (np.cos(angle) * xx / w + np.sin(angle) * yy / h)
+        ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
+        colour = rng.uniform(0.5, 1.0, 3).astype(np.float32)
+        x = x + rng.uniform(10, 60) * ramp[..., None] * colour[None, None]
+    if rng.random() < 0.2:
+        x = cv2.GaussianBlur(x, (0, 0), rng.uniform(0.5, 1.5))
+    if rng.random() < 0.4:
+        x = x + rng.normal(0.0, rng.uniform(2, 12), x.shape).astype(np.float32)
+    labels["img"] = np.clip(x, 0, 255).astype(np.uint8)
+    return labels
+
+
+def install_sky_augment() -> None:
+    """ultralytics calls `Albumentations(p=1.0)` in every training pipeline; make that step ours."""
+    from ultralytics.data import augment
+
+    augment.Albumentations.__call__ = lambda self, labels: sky_augment(labels)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", default=str(ROOT / "out/yolo-data/data.yaml"), help="generator's data.yaml")
@@ -69,6 +105,7 @@ def main() -> int:
     from ultralytics import YOLO  # noqa: E402
 
     torch.set_num_threads(2)
+    install_sky_augment()
     if args.resume:
         YOLO(args.resume).train(resume=True)
         return 0

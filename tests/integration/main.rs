@@ -5,5 +5,7 @@ mod support;
 
 mod cli;
 mod config;
+mod plugins;
 mod protocol;
 mod server;
+mod yolo;

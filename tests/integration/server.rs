@@ -13,14 +13,14 @@ use crate::support::sky::Sky;
 use crate::support::*;
 
 /// An indiserver on a free port with its own unix socket, killed on drop.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     port: u16,
     _dir: tempfile::TempDir,
 }
 
 impl Server {
-    fn start(drivers: &[&str]) -> Option<Self> {
+    pub(crate) fn start(drivers: &[&str]) -> Option<Self> {
         if Command::new("indiserver").arg("-h").stderr(Stdio::null()).stdout(Stdio::null()).status().is_err() {
             eprintln!("SKIPPED: indiserver is not installed (apt-get install indi-bin)");
             return None;
@@ -43,7 +43,7 @@ impl Server {
         Some(Self { child, port, _dir: dir })
     }
 
-    fn client(&self) -> Peer<TcpStream> {
+    pub(crate) fn client(&self) -> Peer<TcpStream> {
         let deadline = Instant::now() + secs(10);
         loop {
             match TcpStream::connect(("127.0.0.1", self.port)) {
@@ -75,12 +75,12 @@ fn set_text(device: &str, prop: &str, el: &str, value: &str) -> String {
     )
 }
 
-fn set_switch(device: &str, prop: &str, el: &str) -> String {
+pub(crate) fn set_switch(device: &str, prop: &str, el: &str) -> String {
     format!("<newSwitchVector device=\"{device}\" name=\"{prop}\"><oneSwitch name=\"{el}\">On</oneSwitch></newSwitchVector>\n")
 }
 
 /// Starts the server with the simulator serving `frames`, both devices connected, annotated images on.
-fn setup(frames: &Path) -> Option<(Server, Peer<TcpStream>)> {
+pub(crate) fn setup(frames: &Path) -> Option<(Server, Peer<TcpStream>)> {
     let server = Server::start(&["indi_simulator_ccd", DRIVER])?;
     let mut c = server.client();
     c.send("<getProperties version=\"1.7\"/>\n");
@@ -100,7 +100,7 @@ fn setup(frames: &Path) -> Option<(Server, Peer<TcpStream>)> {
 }
 
 /// Takes a 1 s exposure and returns the next successful DSO_RESULTS with the time it took.
-fn expose(c: &mut Peer<TcpStream>, server: &Server) -> (Message, Duration) {
+pub(crate) fn expose(c: &mut Peer<TcpStream>, server: &Server) -> (Message, Duration) {
     let from = c.received.len();
     let t = Instant::now();
     c.send("<newNumberVector device=\"CCD Simulator\" name=\"CCD_EXPOSURE\"><oneNumber name=\"CCD_EXPOSURE_VALUE\">1</oneNumber></newNumberVector>\n");

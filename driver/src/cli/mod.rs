@@ -40,6 +40,10 @@ pub fn main_with(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode
             return if e.use_stderr() { ExitCode::from(2) } else { ExitCode::SUCCESS };
         }
     };
+    // Plugins report what they repair or refuse through `log`; warnings and errors reach the terminal.
+    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .target(env_logger::Target::Stderr)
+        .try_init();
     let result = match cli.command {
         Command::Detect(a) => detect::run(&a),
         Command::List => {
@@ -59,6 +63,9 @@ pub fn main_with(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode
 }
 
 fn list() {
+    for problem in &dso_models::registry::plugins().problems {
+        eprintln!("dso-detect: plugins: {problem}");
+    }
     for d in dso_models::registry::detectors() {
         match d.available {
             Ok(()) => println!("{}\tavailable\t{}", d.name, d.description),

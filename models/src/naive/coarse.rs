@@ -41,7 +41,7 @@ pub struct CoarseParams {
 
 impl Default for CoarseParams {
     fn default() -> Self {
-        Self { smooth: 1.0, high: 4.0, low: 1.5, min_area: 12 }
+        Self { smooth: 1.0, high: 4.0, low: 2.5, min_area: 12 }
     }
 }
 

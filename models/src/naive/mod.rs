@@ -11,7 +11,10 @@
 //! 3. sky background ([`background`]): a stiff quadratic lower envelope, subtracted;
 //! 4. candidates ([`regions`]): smoothed at two scales, thresholded in noise sigmas, united with Canny edges,
 //!    connected regions filtered for size, trails and star residues, overlapping boxes merged;
-//! 5. confidence ([`score`]): local contrast against an annulus, through a logistic.
+//! 5. confidence ([`score`]): local contrast against an annulus, through a logistic;
+//! 6. coarse level ([`coarse`]): the same residual binned to ~160 px, segmented with hysteresis, for large faint
+//!    objects and objects cut by the border; confidence from integrated signal-to-noise ratio; fine boxes inside
+//!    a coarse box are dropped as pieces of it.
 //!
 //! The method has no notion of class, so every box is labelled `"dso"`.
 
@@ -78,6 +81,9 @@ pub struct NaiveParams {
     pub coarse_mid: f32,
     /// Natural-log units of that ratio per e-fold of the confidence odds.
     pub coarse_scale: f32,
+    /// Coarse regions whose integrated signal-to-noise ratio is below this fraction of the frame's strongest are
+    /// dropped: they are the strongest object's detached fragments or faint unlabelled nebulosity around it.
+    pub coarse_dominance: f32,
 }
 
 impl Default for NaiveParams {
@@ -99,8 +105,9 @@ impl Default for NaiveParams {
             contrast_scale: 1.5,
             min_confidence: 0.05,
             coarse: Some(CoarseParams::default()),
-            coarse_mid: 20.0,
-            coarse_scale: 0.5,
+            coarse_mid: 350.0,
+            coarse_scale: 0.7,
+            coarse_dominance: 0.5,
         }
     }
 }
@@ -188,8 +195,7 @@ impl NaiveDetector {
 
     /// Runs every stage on a frame and keeps the intermediate results.
     pub fn stages(&self, frame: &Frame) -> Result<Stages, Error> {
-        let tuned = tune_env(self.params.clone());
-        let p = &tuned;
+        let p = &self.params;
         let (mut work, factor) = self.binned_luminance(frame)?;
         let mut star_params = p.stars.clone();
         if frame.encoding == Encoding::Linear {
@@ -208,6 +214,7 @@ impl NaiveDetector {
             return Ok(stages); // a flat frame: nothing to find
         }
         let bg = background::estimate(&stages.stars.starless);
+        let bg_level = quantile(&stages.work.data, 0.5, 1 << 18).unwrap_or(0.0);
         let residual = Plane {
             width: bg.width,
             height: bg.height,
@@ -248,25 +255,27 @@ impl NaiveDetector {
                 (b, score::confidence(c, p.contrast_mid, p.contrast_scale))
             })
             .collect();
+        // A fine box around a saturated star (the frame's top level) that is largely star mask is the star's halo
+        // left by star removal, the commonest false detection in dense stretched fields.
+        let top = stages.work.data.iter().copied().fold(f32::MIN, f32::max);
+        let work = &stages.work;
+        let mask = &stages.stars.mask;
+        stages.boxes.retain(|(b, _)| {
+            let (mut masked, mut peak) = (0usize, f32::MIN);
+            for y in b.y0..b.y1 {
+                for x in b.x0..b.x1 {
+                    masked += usize::from(mask.data[y * work.width + x]);
+                    peak = peak.max(work.data[y * work.width + x]);
+                }
+            }
+            !(peak >= top - 0.02 * (top - bg_level) && masked as f32 > 0.3 * b.area() as f32)
+        });
         if let Some(cp) = &p.coarse {
-            let big: Vec<(BoxI, f32)> = coarse::candidates(&residual, cp)
+            let mut found = coarse::candidates(&residual, cp);
+            let top = found.iter().map(|c| c.snr).fold(0.0f32, f32::max);
+            found.retain(|c| c.snr >= p.coarse_dominance * top);
+            let big: Vec<(BoxI, f32)> = found
                 .into_iter()
-                .inspect(|c| {
-                    if std::env::var("NT_DUMP").is_ok() {
-                        let f = stages.factor as f32;
-                        eprintln!(
-                            "COARSE {} {} {} {} {} {} {} {}",
-                            c.bbox.x0 as f32 * f,
-                            c.bbox.y0 as f32 * f,
-                            c.bbox.x1 as f32 * f,
-                            c.bbox.y1 as f32 * f,
-                            c.snr,
-                            c.mean,
-                            c.fill,
-                            c.planarity
-                        );
-                    }
-                })
                 .map(|c| (c.bbox, score::log_confidence(c.snr, p.coarse_mid, p.coarse_scale)))
                 .collect();
             stages.boxes = combine(big, std::mem::take(&mut stages.boxes));
@@ -277,53 +286,32 @@ impl NaiveDetector {
     }
 }
 
-/// Unites the coarse level's boxes with the fine level's: a fine box mostly inside a coarse one is a piece of the
-/// same object (a bright knot of a nebula, a leftover star on it) and is dropped, lending its confidence to the
-/// coarse box when higher; coarse boxes that overlap are merged.
+/// Unites the coarse level's boxes with the fine level's. A fine box mostly (60 %) inside a coarse one that is at
+/// least as confident is a piece of the same object (a bright knot of a nebula, a star left on it) and is dropped.
+/// A more confident fine box is kept, and when it also covers a sixth of the coarse box they are the same compact
+/// object seen at both scales, and the fine (tighter) box replaces the coarse one.
 fn combine(big: Vec<(BoxI, f32)>, fine: Vec<(BoxI, f32)>) -> Vec<(BoxI, f32)> {
-    let mut big = big;
+    let mut keep_big = vec![true; big.len()];
     let mut out = Vec::new();
     for (b, c) in fine {
-        let host = big.iter_mut().find(|(g, _)| b.intersection(g) as f32 > 0.6 * b.area() as f32);
-        match host {
-            Some(_) => {}
-            None => out.push((b, c)),
+        let inside = |g: &BoxI| b.intersection(g) as f32 > 0.6 * b.area() as f32;
+        let mut keep = true;
+        for ((g, gc), k) in big.iter().zip(keep_big.iter_mut()) {
+            if !inside(g) {
+                continue;
+            }
+            if c <= *gc {
+                keep = false;
+            } else if 6 * b.area() >= g.area() {
+                *k = false;
+            }
+        }
+        if keep {
+            out.push((b, c));
         }
     }
-    out.extend(big);
+    out.extend(big.into_iter().zip(keep_big).filter(|(_, k)| *k).map(|(g, _)| g));
     out
-}
-
-// TEMPORARY tuning hook (removed before hand-off).
-fn tune_env(mut p: NaiveParams) -> NaiveParams {
-    let g = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<f32>().ok());
-    if let Some(c) = p.coarse.as_mut() {
-        if let Some(v) = g("NT_HIGH") {
-            c.high = v;
-        }
-        if let Some(v) = g("NT_LOW") {
-            c.low = v;
-        }
-        if let Some(v) = g("NT_SMOOTH") {
-            c.smooth = v;
-        }
-        if let Some(v) = g("NT_MINAREA") {
-            c.min_area = v as usize;
-        }
-    }
-    if g("NT_NOCOARSE").is_some() {
-        p.coarse = None;
-    }
-    if let Some(v) = g("NT_CMID") {
-        p.coarse_mid = v;
-    }
-    if let Some(v) = g("NT_CSCALE") {
-        p.coarse_scale = v;
-    }
-    if let Some(v) = g("NT_MID") {
-        p.contrast_mid = v;
-    }
-    p
 }
 
 impl Detector for NaiveDetector {

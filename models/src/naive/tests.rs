@@ -132,3 +132,38 @@ fn degenerate_frames_do_not_panic() {
         assert!(o.x >= 0.0 && o.y >= 0.0 && o.x + o.width <= 333.0 && o.y + o.height <= 257.0, "{o:?}");
     }
 }
+
+#[test]
+fn large_nebula_cut_by_the_border_is_found() {
+    // A faint, wide exponential disc centred just outside the right edge: the kind of object most real
+    // smart-telescope labels are (large, low surface brightness, truncated by the patch border).
+    for seed in [10, 11] {
+        let (w, h) = (640, 640);
+        let (mut p, mut rng) = star_field(w, h, 400, seed);
+        let g = Galaxy { x: 660.0, y: 300.0, peak: 0.06, re: 110.0, n: 1.0, q: 0.8, angle: 0.3 };
+        let mut only = Plane::filled(w, h, 0.0);
+        add_galaxy(&mut only, &g);
+        add_galaxy(&mut p, &g);
+        add_noise(&mut p, NOISE, &mut rng);
+        let t = extent(&only, NOISE).expect("nebula visible");
+        let truth = Detection { x: t[0], y: t[1], width: t[2], height: t[3], label: "dso".into(), confidence: 1.0 };
+        let found = NaiveDetector::new().detect(&frame(p)).expect("detects");
+        let sure = confident(&found.objects, 0.5);
+        let best = sure.iter().map(|d| d.iou(&truth)).fold(0.0f32, f32::max);
+        assert!(best > 0.5, "seed {seed}: best IoU {best} among {sure:?} (truth {truth:?})");
+        assert!(sure.len() <= 2, "seed {seed}: too many boxes {sure:?}");
+    }
+}
+
+#[test]
+fn a_bright_saturated_star_alone_is_not_reported() {
+    for seed in [12, 13] {
+        let (mut p, mut rng) = star_field(640, 640, 300, seed);
+        // Peak far above the clip: a saturated core with wide wings, as in a stretched smart-telescope frame.
+        add_star(&mut p, 250.0, 330.0, 20.0, 5.0);
+        add_noise(&mut p, NOISE, &mut rng);
+        let found = NaiveDetector::new().detect(&frame(p)).expect("detects");
+        let sure = confident(&found.objects, 0.5);
+        assert!(sure.is_empty(), "seed {seed}: star reported {sure:?}");
+    }
+}

@@ -132,7 +132,7 @@ pub unsafe extern "C" fn detect(handle: *mut c_void, frame: *const DsoFrame, out
             return status;
         }
         Err(p) => {
-            inst.last_error = to_cstring(&format!("panicked: {}", panic_message(&*p)));
+            inst.last_error = to_cstring(&panic_message(&*p));
             return DSO_STATUS_PANIC;
         }
     };

@@ -1,0 +1,105 @@
+//! `cargo bench -p dso-detector --bench yolo`: the YOLO detector end to end on 16-bit frames, the time ONNX Runtime
+//! itself spends in the same model calls, and the same pipeline written in Python (numpy + OpenCV + onnxruntime,
+//! `models/tools/bench_yolo.py`, same tiling), side by side.
+//!
+//! End to end is FITS bytes → [`dso_models::decode`] → [`dso_detector::pipeline::analyse_frame`] (detection at the
+//! default settings: whole-frame pass + tiles, NMS, selection, annotated JPEG), in one process with the model loaded
+//! once, as the driver's worker does. "Model" is the sum of `Session::run` times of that frame; the overhead is
+//! everything else. Each case runs `ROUNDS` times after one warm-up; medians are printed.
+
+#[path = "../../tests/integration/support/sky.rs"]
+#[allow(dead_code)]
+mod sky;
+
+use std::process::Command;
+use std::time::Instant;
+
+use dso_detector::pipeline::{analyse_frame, Outputs, Source};
+use dso_detector::report::Selection;
+use dso_models::decode;
+use dso_models::yolo::YoloDetector;
+use sky::Sky;
+
+const ROUNDS: usize = 5;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Median end-to-end ms, median model ms, model runs.
+fn rust_case(det: &mut YoloDetector, fits: &[u8]) -> (f64, f64, usize) {
+    let source =
+        Source { name: "bench".into(), format: ".fits".into(), timestamp: String::new(), received: Instant::now() };
+    let outputs = Outputs { annotated: true, heatmap: false };
+    let limits = decode::Limits::default();
+    let once = |det: &mut YoloDetector| {
+        let t = Instant::now();
+        let frame = decode::decode(fits, ".fits", &limits).expect("decode");
+        let a = analyse_frame(&frame, &source, det, Selection::default(), outputs).expect("analyse");
+        assert!(a.annotated.is_some());
+        let s = det.last_stats();
+        (t.elapsed().as_secs_f64() * 1000.0, s.model.as_secs_f64() * 1000.0, s.runs)
+    };
+    once(det);
+    let runs: Vec<_> = (0..ROUNDS).map(|_| once(det)).collect();
+    (median(runs.iter().map(|r| r.0).collect()), median(runs.iter().map(|r| r.1).collect()), runs[0].2)
+}
+
+/// Python's median total ms, median model ms and runs, or why it could not run.
+fn python_case(model: &std::path::Path, frame: &std::path::Path) -> Result<(f64, f64, usize), String> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/tools/bench_yolo.py");
+    let out = Command::new("python3")
+        .args([script, model.to_str().unwrap(), frame.to_str().unwrap(), "--rounds", &ROUNDS.to_string()])
+        .output()
+        .map_err(|e| format!("python3: {e}"))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("failed").to_owned());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let nums: Vec<f64> = text.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    match nums.as_slice() {
+        [total, model, runs, ..] => Ok((*total, *model, *runs as usize)),
+        _ => Err(format!("unexpected output: {text}")),
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let mut det = match YoloDetector::from_config() {
+        Ok(d) => d,
+        Err(e) => {
+            println!("YOLO benchmark not run: {e}");
+            return;
+        }
+    };
+    let model = det.model_path().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    println!("DSO Detector YOLO benchmark: FITS decode + stretch + whole-frame pass + tiles + NMS + annotated JPEG");
+    println!(
+        "model {} (input {}²); {} cores; median of {ROUNDS} frames after one warm-up",
+        model.display(),
+        det.input_size(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!();
+    println!("| frame | model runs | Rust end to end | ONNX Runtime (model) | overhead / model | Python end to end (model) | Python / Rust |");
+    println!("|---|---|---|---|---|---|---|");
+    for (w, h) in [(1280, 1024), (4096, 4096)] {
+        let sky = Sky::render(w, h, (w as f32 * 0.6, h as f32 * 0.4), w as f32 / 60.0, 5);
+        let fits = sky.to_fits();
+        let path = dir.path().join(format!("frame_{w}x{h}.fits"));
+        std::fs::write(&path, &fits).unwrap();
+        let (e2e, model_ms, runs) = rust_case(&mut det, &fits);
+        let overhead = (e2e - model_ms) / model_ms * 100.0;
+        let (py_cell, ratio) = match python_case(&model, &path) {
+            Ok((total, pm, pr)) => (format!("{total:.0} ms ({pm:.0} ms, {pr} runs)"), format!("{:.2}×", total / e2e)),
+            Err(e) => (format!("not run: {e}"), "–".into()),
+        };
+        println!(
+            "| {w}×{h} 16-bit | {runs} | {e2e:.0} ms | {model_ms:.0} ms | {overhead:.0} % | {py_cell} | {ratio} |"
+        );
+    }
+}

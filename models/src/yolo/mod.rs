@@ -1,0 +1,266 @@
+//! The YOLO detector: a YOLO model exported to ONNX, run with ONNX Runtime, on the whole frame and on tiles.
+//!
+//! The pipeline, each pure stage in its own module and tested without a model:
+//! 1. which model ([`config`]): the astronomer's own export named in a local file, else the shipped
+//!    `models/yolo/dso_yolo.onnx` (trained here, see `models/yolo/MODEL_CARD.md`);
+//! 2. the runtime ([`runtime`]): ONNX Runtime loaded at run time, the model's shapes and class names checked at load;
+//! 3. where to look ([`tiling`]): a downscaled pass over the whole frame, plus overlapping tiles on large frames;
+//! 4. input ([`preprocess`]): area-averaged, stretched with [`crate::stretch`] if the frame is linear, letterboxed;
+//! 5. output ([`decode`]): YOLOv5/v7 or YOLOv8/v11 layout told apart by shape;
+//! 6. merging ([`tiling::keep_tile_box`], [`nms`]): boxes cut by inner tile edges dropped, class-aware NMS.
+
+pub mod config;
+pub mod decode;
+pub mod nms;
+pub mod preprocess;
+pub mod runtime;
+pub mod tiling;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use dso_plugin_api::{Detection, Detections, Detector, Encoding, Error, Frame};
+
+use crate::stretch::{self, StretchParams};
+use nms::Scored;
+use preprocess::Region;
+use runtime::Model;
+use tiling::TilePlan;
+
+/// `confidence = score ^ power` for the shipped model: its best-F1 score threshold on the generator's held-out
+/// data maps to the driver's default confidence 0.5 (see `models/yolo/MODEL_CARD.md`). User models get 1 (raw
+/// scores) unless `yolo_score_power` says otherwise.
+pub const DEFAULT_MODEL_SCORE_POWER: f32 = 1.0;
+
+/// The YOLO detector's tunables.
+#[derive(Clone, Debug, PartialEq)]
+pub struct YoloParams {
+    /// Candidates whose confidence (after [`Self::score_power`]) is below this are not returned at all; the host
+    /// applies the user's own threshold above it.
+    pub min_confidence: f32,
+    /// IoU above which NMS suppresses the less confident of two same-class boxes (ultralytics' default 0.7 is for
+    /// crowded everyday scenes; deep-sky objects rarely overlap that much, and tiles duplicate them).
+    pub iou: f32,
+    /// Most boxes returned.
+    pub max_detections: usize,
+    /// Tiling of large frames.
+    pub tiles: TilePlan,
+    /// Reported confidence = model score ^ this (a monotonic calibration; 1 keeps the model's scores).
+    pub score_power: f32,
+    /// ONNX Runtime intra-op threads; 0 lets it use every core.
+    pub threads: usize,
+}
+
+impl Default for YoloParams {
+    fn default() -> Self {
+        Self {
+            min_confidence: 0.05,
+            iou: 0.5,
+            max_detections: 300,
+            tiles: TilePlan::default(),
+            score_power: 1.0,
+            threads: 0,
+        }
+    }
+}
+
+/// Timings of the last [`Detector::detect`] call, for benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Stats {
+    /// Model runs (whole-frame pass + tiles).
+    pub runs: usize,
+    /// Time inside ONNX Runtime's `Session::run`.
+    pub model: Duration,
+    /// Whole `detect` call.
+    pub total: Duration,
+}
+
+/// The YOLO detector.
+#[derive(Debug)]
+pub struct YoloDetector {
+    model: Model,
+    path: PathBuf,
+    params: YoloParams,
+    stats: Stats,
+}
+
+/// Whether the YOLO detector can run here: a model file is found and ONNX Runtime loads. (The model itself is
+/// validated when the detector is created, so a bad file is reported with its precise problem then.)
+pub fn availability() -> Result<(), String> {
+    let file = config::load()?;
+    config::model_path(&file)?;
+    runtime::environment().map(|_| ())
+}
+
+/// [`availability`] computed once per process (the detector list is built often; ONNX Runtime is loaded once
+/// anyway), so a changed configuration file is seen when the driver or CLI starts again.
+pub fn cached_availability() -> Result<(), String> {
+    static AVAILABLE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    AVAILABLE.get_or_init(availability).clone()
+}
+
+impl YoloDetector {
+    /// The detector with the configured model (see [`config`]).
+    pub fn from_config() -> Result<Self, Error> {
+        let file = config::load().map_err(Error::new)?;
+        let (path, shipped) = config::model_path(&file).map_err(Error::new)?;
+        let mut params =
+            YoloParams { score_power: if shipped { DEFAULT_MODEL_SCORE_POWER } else { 1.0 }, ..YoloParams::default() };
+        if let Some(p) = file.score_power {
+            params.score_power = p;
+        }
+        if let Some(t) = file.threads {
+            params.threads = t;
+        }
+        if let Some(t) = file.tiles {
+            params.tiles.max_per_side = t;
+        }
+        Self::load(&path, params)
+    }
+
+    /// The detector with a given model file.
+    pub fn load(path: &Path, params: YoloParams) -> Result<Self, Error> {
+        let model = Model::load(path, params.threads).map_err(Error::new)?;
+        log::info!(
+            "YOLO model {}: input {}², {:?}, classes {:?}",
+            path.display(),
+            model.size,
+            model.layout,
+            model.names
+        );
+        Ok(Self { model, path: path.to_owned(), params, stats: Stats::default() })
+    }
+
+    /// The model file in use.
+    pub fn model_path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The model's square input size.
+    pub fn input_size(&self) -> usize {
+        self.model.size
+    }
+
+    /// The model's class names.
+    pub fn class_names(&self) -> &[String] {
+        &self.model.names
+    }
+
+    /// The parameters, to adjust.
+    pub fn params_mut(&mut self) -> &mut YoloParams {
+        &mut self.params
+    }
+
+    /// Timings of the last frame.
+    pub fn last_stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Runs the model on one region and returns its boxes in frame pixels.
+    fn run_region(
+        &mut self,
+        frame: &Frame,
+        r: Region,
+        maps: &[&dyn Fn(f32) -> f32],
+        min_score: f32,
+    ) -> Result<Vec<Scored>, Error> {
+        let (input, t) = preprocess::letterbox(frame, r, self.model.size, maps);
+        let start = Instant::now();
+        let raw = self.model.run(&input).map_err(Error::new)?;
+        self.stats.model += start.elapsed();
+        self.stats.runs += 1;
+        let (w, h) = (frame.width as f32, frame.height as f32);
+        Ok(decode::decode(&raw, self.model.layout, min_score)
+            .into_iter()
+            .map(|c| {
+                let b = t.to_frame(c.bbox);
+                Scored {
+                    bbox: [b[0].clamp(0.0, w), b[1].clamp(0.0, h), b[2].clamp(0.0, w), b[3].clamp(0.0, h)],
+                    ..c.into()
+                }
+            })
+            .filter(|s| s.bbox[2] > s.bbox[0] && s.bbox[3] > s.bbox[1])
+            .collect())
+    }
+}
+
+impl From<decode::Candidate> for Scored {
+    fn from(c: decode::Candidate) -> Self {
+        Scored { bbox: c.bbox, class: c.class, score: c.score }
+    }
+}
+
+/// The per-plane value maps for a frame: identity when stretched, the plane's AutoSTF curve when linear.
+fn stretch_curves(frame: &Frame) -> Vec<Option<StretchParams>> {
+    match frame.encoding {
+        Encoding::Stretched => vec![None; frame.planes.len()],
+        Encoding::Linear => frame.planes.iter().map(|p| Some(stretch::auto_params(p))).collect(),
+    }
+}
+
+fn curve(p: Option<StretchParams>) -> impl Fn(f32) -> f32 {
+    move |v: f32| match p {
+        None => v.clamp(0.0, 1.0),
+        Some(p) => {
+            let range = (1.0 - p.shadows).max(f32::EPSILON);
+            stretch::mtf(p.midtones, ((v - p.shadows) / range).clamp(0.0, 1.0))
+        }
+    }
+}
+
+impl Detector for YoloDetector {
+    fn name(&self) -> &str {
+        "yolo"
+    }
+
+    fn detect(&mut self, frame: &Frame) -> Result<Detections, Error> {
+        let start = Instant::now();
+        self.stats = Stats::default();
+        let curves: Vec<_> = stretch_curves(frame).into_iter().map(curve).collect();
+        let maps: Vec<&dyn Fn(f32) -> f32> = curves.iter().map(|c| c as &dyn Fn(f32) -> f32).collect();
+        let power = self.params.score_power.max(f32::EPSILON);
+        let min_score = self.params.min_confidence.clamp(0.0, 1.0).powf(1.0 / power);
+        let regions = tiling::regions(frame.width, frame.height, self.model.size, &self.params.tiles);
+        // one input pixel of the tile, in frame pixels: a box this close to an inner tile edge was cut by it
+        let mut all = Vec::new();
+        for (i, r) in regions.iter().enumerate() {
+            let found = self.run_region(frame, *r, &maps, min_score)?;
+            if i == 0 {
+                all.extend(found);
+            } else {
+                let margin = 2.0 * r.width.max(r.height) as f32 / self.model.size as f32;
+                all.extend(
+                    found.into_iter().filter(|s| tiling::keep_tile_box(&s.bbox, r, frame.width, frame.height, margin)),
+                );
+            }
+        }
+        let kept = nms::nms(all, self.params.iou, self.params.max_detections);
+        let objects = kept
+            .into_iter()
+            .map(|s| Detection {
+                x: s.bbox[0],
+                y: s.bbox[1],
+                width: s.bbox[2] - s.bbox[0],
+                height: s.bbox[3] - s.bbox[1],
+                label: self.model.names.get(s.class).cloned().unwrap_or_else(|| format!("class{}", s.class)),
+                confidence: s.score.clamp(0.0, 1.0).powf(power),
+            })
+            .collect();
+        self.stats.total = start.elapsed();
+        Ok(Detections { objects, heatmap: None })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_frames_get_their_stretch_and_stretched_ones_the_identity() {
+        let lin = Frame::new(3, 1, vec![vec![0.01, 0.02, 0.5]], Encoding::Linear).unwrap();
+        let c = curve(stretch_curves(&lin)[0]);
+        assert!(c(0.02) > 0.1 && c(0.5) > c(0.02));
+        let st = Frame::new(1, 1, vec![vec![0.3]], Encoding::Stretched).unwrap();
+        assert_eq!(curve(stretch_curves(&st)[0])(0.3), 0.3);
+    }
+}

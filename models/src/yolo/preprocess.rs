@@ -1,0 +1,198 @@
+//! From a [`Frame`] region to the model's input tensor: resample to fit, letterbox, RGB, `0..1`.
+//!
+//! ultralytics trains on RGB images scaled to `0..1`, resized so the long side fills the input and padded with grey
+//! 114/255 (its `LetterBox`, centred); the same is done here so a drop-in model sees what it was trained on. The
+//! resampling is an area average (each output pixel is the mean of the frame pixels it covers), which is what
+//! binning does and what OpenCV's `INTER_AREA` does when shrinking; it never enlarges.
+
+use dso_plugin_api::Frame;
+
+/// Grey of the letterbox padding (ultralytics' `LetterBox` default, 114 of 255).
+pub const PAD: f32 = 114.0 / 255.0;
+
+/// A rectangle of the frame in pixels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    /// Left column.
+    pub x: usize,
+    /// Top row.
+    pub y: usize,
+    /// Width.
+    pub width: usize,
+    /// Height.
+    pub height: usize,
+}
+
+/// How a model-input pixel maps back to the frame: `frame = origin + (input - pad) / scale`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Transform {
+    /// Input pixels per frame pixel along x (≤ 1).
+    pub scale_x: f32,
+    /// Input pixels per frame pixel along y (≤ 1; equal to `scale_x` up to rounding).
+    pub scale_y: f32,
+    /// Left padding in input pixels.
+    pub pad_x: f32,
+    /// Top padding in input pixels.
+    pub pad_y: f32,
+    /// The region's top-left corner in the frame.
+    pub origin_x: f32,
+    /// The region's top-left corner in the frame.
+    pub origin_y: f32,
+}
+
+impl Transform {
+    /// Maps a box `(x0, y0, x1, y1)` in input pixels to frame pixels.
+    pub fn to_frame(&self, b: [f32; 4]) -> [f32; 4] {
+        [
+            self.origin_x + (b[0] - self.pad_x) / self.scale_x,
+            self.origin_y + (b[1] - self.pad_y) / self.scale_y,
+            self.origin_x + (b[2] - self.pad_x) / self.scale_x,
+            self.origin_y + (b[3] - self.pad_y) / self.scale_y,
+        ]
+    }
+}
+
+/// The letterbox geometry of a `w × h` region in a `size × size` input: scale, resized size and padding.
+pub fn letterbox_geometry(w: usize, h: usize, size: usize) -> (f32, usize, usize, usize, usize) {
+    let scale = (size as f32 / w.max(h) as f32).min(1.0);
+    let nw = ((w as f32 * scale).round() as usize).clamp(1, size);
+    let nh = ((h as f32 * scale).round() as usize).clamp(1, size);
+    let pad_x = (size - nw) / 2;
+    let pad_y = (size - nh) / 2;
+    (scale, nw, nh, pad_x, pad_y)
+}
+
+/// Area-average weights for resampling `n_in` samples to `n_out` (≤ `n_in`): for each output sample, the first
+/// input index and the weights of the inputs it covers (summing to 1).
+fn area_weights(n_in: usize, n_out: usize) -> Vec<(usize, Vec<f32>)> {
+    let ratio = n_in as f64 / n_out as f64;
+    (0..n_out)
+        .map(|o| {
+            let a = o as f64 * ratio;
+            let b = ((o + 1) as f64 * ratio).min(n_in as f64);
+            let first = a.floor() as usize;
+            let last = (b.ceil() as usize).clamp(first + 1, n_in);
+            let w: Vec<f32> =
+                (first..last).map(|i| ((b.min(i as f64 + 1.0) - a.max(i as f64)).max(0.0) / (b - a)) as f32).collect();
+            (first, w)
+        })
+        .collect()
+}
+
+/// Resamples one plane's region to `nw × nh` by area averaging, writing rows of `out` with stride `stride` at
+/// offset `(ox, oy)`; `map` is applied to every output value (the stretch, when the frame is linear).
+#[allow(clippy::too_many_arguments)]
+fn resample_into(
+    plane: &[f32],
+    frame_width: usize,
+    r: Region,
+    nw: usize,
+    nh: usize,
+    out: &mut [f32],
+    stride: usize,
+    (ox, oy): (usize, usize),
+    map: &dyn Fn(f32) -> f32,
+) {
+    let wx = area_weights(r.width, nw);
+    let wy = area_weights(r.height, nh);
+    let mut row = vec![0.0f32; nw];
+    for (oyi, (y0, wys)) in wy.iter().enumerate() {
+        row.iter_mut().for_each(|v| *v = 0.0);
+        for (k, wyk) in wys.iter().enumerate() {
+            let src = &plane[(r.y + y0 + k) * frame_width + r.x..][..r.width];
+            for (v, (x0, wxs)) in row.iter_mut().zip(&wx) {
+                let s: f32 = wxs.iter().zip(&src[*x0..]).map(|(w, p)| w * p).sum();
+                *v += wyk * s;
+            }
+        }
+        let dst = &mut out[(oy + oyi) * stride + ox..][..nw];
+        for (d, v) in dst.iter_mut().zip(&row) {
+            *d = map(if v.is_finite() { *v } else { 0.0 });
+        }
+    }
+}
+
+/// Builds the `3 × size × size` input (CHW, RGB) for one region of a frame. Mono frames are repeated into the
+/// three channels. `maps[c]` turns a resampled value into the model's `0..1` scale (the identity for stretched
+/// frames, the channel's AutoSTF curve for linear ones: applying it after averaging is binning then stretching).
+pub fn letterbox(frame: &Frame, r: Region, size: usize, maps: &[&dyn Fn(f32) -> f32]) -> (Vec<f32>, Transform) {
+    let (_, nw, nh, pad_x, pad_y) = letterbox_geometry(r.width, r.height, size);
+    let plane_len = size * size;
+    let mut out = vec![PAD; 3 * plane_len];
+    for c in 0..3 {
+        let p = c.min(frame.planes.len() - 1);
+        if p < c {
+            // mono: copy the first channel
+            let (first, rest) = out.split_at_mut(plane_len);
+            rest[(c - 1) * plane_len..c * plane_len].copy_from_slice(first);
+            continue;
+        }
+        let map = maps[p.min(maps.len() - 1)];
+        resample_into(
+            &frame.planes[p],
+            frame.width,
+            r,
+            nw,
+            nh,
+            &mut out[c * plane_len..(c + 1) * plane_len],
+            size,
+            (pad_x, pad_y),
+            map,
+        );
+    }
+    // the exact ratios used, so boxes map back without rounding drift
+    let t = Transform {
+        scale_x: nw as f32 / r.width as f32,
+        scale_y: nh as f32 / r.height as f32,
+        pad_x: pad_x as f32,
+        pad_y: pad_y as f32,
+        origin_x: r.x as f32,
+        origin_y: r.y as f32,
+    };
+    (out, t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dso_plugin_api::Encoding;
+
+    fn id(v: f32) -> f32 {
+        v
+    }
+
+    #[test]
+    fn geometry_fits_long_side_and_centres() {
+        assert_eq!(letterbox_geometry(640, 320, 320), (0.5, 320, 160, 0, 80));
+        // never enlarges
+        assert_eq!(letterbox_geometry(100, 50, 320), (1.0, 100, 50, 110, 135));
+    }
+
+    #[test]
+    fn area_average_preserves_mean_and_weights_sum_to_one() {
+        for (n_in, n_out) in [(10, 3), (4096, 320), (7, 7), (5, 2)] {
+            for (_, w) in area_weights(n_in, n_out) {
+                assert!((w.iter().sum::<f32>() - 1.0).abs() < 1e-4, "{n_in}->{n_out}");
+            }
+        }
+        let f = Frame::new(4, 2, vec![vec![0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0]], Encoding::Stretched).unwrap();
+        let (t, tr) = letterbox(&f, Region { x: 0, y: 0, width: 4, height: 2 }, 2, &[&id]);
+        // 4×2 → 2×1, padded top by 0 (size 2, nh 1, pad (2-1)/2 = 0)
+        assert!((t[0] - 0.5).abs() < 1e-6 && (t[1] - 0.5).abs() < 1e-6);
+        assert_eq!(t[2], PAD);
+        assert_eq!((tr.scale_x, tr.scale_y), (0.5, 0.5));
+    }
+
+    #[test]
+    fn mono_is_repeated_and_transform_maps_back() {
+        let f = Frame::new(8, 8, vec![(0..64).map(|i| i as f32 / 64.0).collect()], Encoding::Stretched).unwrap();
+        let r = Region { x: 4, y: 0, width: 4, height: 8 };
+        let (t, tr) = letterbox(&f, r, 8, &[&id]);
+        assert_eq!(&t[0..64], &t[64..128]);
+        assert_eq!(&t[0..64], &t[128..192]);
+        // region 4×8 in an 8×8 input: no scaling, 2 px padding left and right
+        assert_eq!(t[2], 4.0 / 64.0);
+        let b = tr.to_frame([2.0, 0.0, 6.0, 8.0]);
+        assert_eq!(b, [4.0, 0.0, 8.0, 8.0]);
+    }
+}
