@@ -9,7 +9,8 @@ INDI_SHARE=${INDI_SHARE:-/usr/share/indi}
 
 installers/deps.sh
 cargo build --release --quiet -p dso-detector
-install -d "$PREFIX/bin" "$INDI_SHARE"
+install -d "$PREFIX/bin" "$INDI_SHARE" "$PREFIX/lib/dso-detector/plugins"
 install -m 755 target/release/indi_dso_detector target/release/dso-detect "$PREFIX/bin/"
 install -m 644 xml/indi_dso_detector.xml "$INDI_SHARE/"
 echo "installed: $PREFIX/bin/indi_dso_detector, $PREFIX/bin/dso-detect, $INDI_SHARE/indi_dso_detector.xml"
+echo "third-party detector plugins go in $PREFIX/lib/dso-detector/plugins (see plugin-api/README.md)"
