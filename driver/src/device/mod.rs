@@ -7,23 +7,26 @@
 //!
 //! The device never blocks and never does I/O besides the configuration file: it pushes messages to send into
 //! [`Device::outbox`] and frames to analyse into [`Device::jobs`], which the event loop in [`crate::run`] drains.
-//! That keeps every handler testable without a server.
+//! That keeps every handler testable without a server. Publishing results lives in `results.rs`, the
+//! configuration hooks in `config_hooks.rs`.
+
+mod config_hooks;
+mod results;
 
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
 use dso_models::registry;
 
-use crate::config;
 use crate::indi::format_timestamp;
 use crate::indi::{
-    BlobEnable, DefElements, DefVector, DelProperty, DeviceMessage, EnableBlob, GetProperties, Message, NewVector,
-    OneBlob, OneSwitch, Permission, PropertyState, ProtocolError, SetVector, SwitchRule, SwitchState, Values,
+    BlobEnable, DefVector, DelProperty, DeviceMessage, EnableBlob, GetProperties, Message, NewVector, OneBlob,
+    OneSwitch, Permission, PropertyState, SetVector, SwitchRule, Values,
 };
 use crate::pipeline::{Outputs, Source};
 use crate::props::{self, num};
 use crate::report::{self, Selection};
-use crate::worker::{Job, Outcome};
+use crate::worker::Job;
 
 /// `DRIVER_INTERFACE` of an auxiliary driver: `AUX_INTERFACE = 1 << 15` in libindi's `basedevice.h`.
 pub const AUX_INTERFACE: u32 = 1 << 15;
@@ -536,158 +539,5 @@ impl Device {
         let source = format!("{}.{}", set.device, set.name);
         self.log(Level::Debug, &format!("frame from {source}: {} bytes, {}", blob.data.len(), blob.format));
         self.queue_frame(blob, source, received);
-    }
-
-    /// Reports a message that could not be decoded: an error message, and Alert on the property involved (for a
-    /// camera frame that is `DSO_RESULTS`, the property whose result it spoiled).
-    pub fn protocol_error(&mut self, err: &ProtocolError) {
-        let ours = err.device.as_deref() == Some(self.name.as_str());
-        let camera = err.device.is_some() && err.device.as_deref() == self.snooped_ccd.as_deref();
-        let target = match (&err.name, ours, camera) {
-            (Some(name), true, _) => Some(name.clone()),
-            (_, _, true) if self.is_connected() => Some("DSO_RESULTS".to_owned()),
-            _ => None,
-        };
-        let text = format!("bad message ignored: {err}");
-        match target {
-            Some(name) => self.alert_named(&name, &text),
-            None => self.log(Level::Error, &text),
-        }
-    }
-
-    /// Counts a frame that was replaced before the worker could take it.
-    pub fn frame_dropped(&mut self) {
-        self.frames_dropped += 1;
-        props::set_number(&mut self.stats, "FRAMES_DROPPED", self.frames_dropped as f64);
-        if self.is_connected() {
-            self.publish(|d| &d.stats, None);
-        }
-    }
-
-    /// Publishes what the worker reports.
-    pub fn worker_outcome(&mut self, outcome: Outcome) {
-        if !self.is_connected() {
-            return;
-        }
-        match outcome {
-            Outcome::Started { source } => {
-                self.results.state = PropertyState::Busy;
-                props::set_text(&mut self.results, "SUMMARY", &format!("analysing {source}…"));
-                self.publish(|d| &d.results, None);
-            }
-            Outcome::Finished { source, detector, result: Ok(a) } => {
-                self.frames_processed += 1;
-                let summary = a.report.summary();
-                props::set_text(&mut self.results, "JSON", &a.report.to_json());
-                props::set_text(&mut self.results, "SUMMARY", &summary);
-                self.results.state = PropertyState::Ok;
-                let max_conf = a.detections.iter().map(|d| d.confidence).fold(0.0f32, f32::max);
-                for (k, v) in [
-                    ("COUNT", a.detections.len() as f64),
-                    ("MAX_CONFIDENCE", max_conf as f64),
-                    ("LATENCY_MS", a.report.latency_ms),
-                    ("FRAMES_PROCESSED", self.frames_processed as f64),
-                    ("FRAMES_DROPPED", self.frames_dropped as f64),
-                    ("WIDTH", a.report.frame.width as f64),
-                    ("HEIGHT", a.report.frame.height as f64),
-                ] {
-                    props::set_number(&mut self.stats, k, v);
-                }
-                self.stats.state = PropertyState::Ok;
-                self.publish(|d| &d.results, None);
-                self.publish(|d| &d.stats, None);
-                if let Some(jpeg) = a.annotated {
-                    self.annotated.state = PropertyState::Ok;
-                    let set = props::set_blob(&self.annotated, "ANNOTATED_IMAGE", ".jpg", jpeg);
-                    self.outbox.push(Message::Set(set));
-                }
-                if let Some(png) = a.heatmap {
-                    self.heatmap.state = PropertyState::Ok;
-                    let set = props::set_blob(&self.heatmap, "HEATMAP", ".png", png);
-                    self.outbox.push(Message::Set(set));
-                }
-                if source == "upload" {
-                    self.ok(|d| &mut d.upload, None);
-                }
-                self.log(Level::Debug, &format!("{source} by {detector}: {summary}"));
-            }
-            Outcome::Finished { source, detector, result: Err(why) } => {
-                props::set_text(&mut self.results, "SUMMARY", &format!("failed: {why}"));
-                if source == "upload" {
-                    self.upload.state = PropertyState::Alert;
-                    self.publish(|d| &d.upload, None);
-                }
-                self.alert_named("DSO_RESULTS", &format!("{source} ({detector}): {why}"));
-            }
-        }
-    }
-
-    // --- configuration (libindi's saveConfigItems / loadConfig) ---
-
-    /// The properties saved in the configuration file, as the `newXXXVector`s that restore them.
-    fn config_items(&self) -> Vec<NewVector> {
-        [&self.active_devices, &self.detector, &self.settings, &self.outputs]
-            .into_iter()
-            .map(|v| {
-                let set = props::set_of(v, None);
-                NewVector { device: self.name.clone(), name: v.name.clone(), timestamp: None, values: set.values }
-            })
-            .collect()
-    }
-
-    /// Writes the configuration file (and, the first time, the `.default` file with the factory values).
-    pub fn save_config(&mut self) -> Result<(), String> {
-        config::save(&self.config_path, &self.config_items(), &self.defaults)
-    }
-
-    /// Applies the saved values of some properties, as if a client had sent them. Missing file: nothing to do.
-    fn load_config_items(&mut self, names: &[&str], report_missing: bool) {
-        match config::load(&self.config_path) {
-            Ok(items) => self.apply_items(items, names),
-            Err(config::LoadError::Missing) if !report_missing => {}
-            Err(e) => self.log(Level::Warning, &format!("configuration {}: {e}", self.config_path.display())),
-        }
-    }
-
-    fn apply_items(&mut self, items: Vec<NewVector>, names: &[&str]) {
-        for mut item in items {
-            // Detection properties exist only while connected; the connect hook applies them then.
-            let undefined = !self.is_connected() && self.is_detection_property(&item.name);
-            if !names.contains(&item.name.as_str()) || undefined {
-                continue;
-            }
-            item.device = self.name.clone();
-            self.new_vector(item, Instant::now());
-        }
-    }
-
-    fn config_process(&mut self, s: &[OneSwitch]) -> Result<(), String> {
-        let action = s.iter().find(|o| o.state == SwitchState::On).map(|o| o.name.as_str());
-        let all = ["ACTIVE_DEVICES", "DSO_DETECTOR", "DSO_SETTINGS", "DSO_OUTPUTS"];
-        let result = match action {
-            Some("CONFIG_SAVE") => {
-                self.save_config().map(|_| format!("configuration saved to {}", self.config_path.display()))
-            }
-            Some("CONFIG_LOAD") => config::load(&self.config_path).map_err(|e| e.to_string()).map(|items| {
-                self.apply_items(items, &all);
-                "configuration loaded".to_owned()
-            }),
-            Some("CONFIG_DEFAULT") => {
-                let defaults = self.defaults.clone();
-                self.apply_items(defaults, &all);
-                Ok("default configuration restored".to_owned())
-            }
-            Some("CONFIG_PURGE") => config::purge(&self.config_path).map(|_| "configuration purged".to_owned()),
-            Some(other) => Err(format!("unknown configuration action {other}")),
-            None => return Ok(()),
-        };
-        // CONFIG_PROCESS is a set of buttons: nothing stays on.
-        if let DefElements::Switch(_, els) = &mut self.config_process.elements {
-            els.iter_mut().for_each(|e| e.state = SwitchState::Off);
-        }
-        let text = result?;
-        self.ok(|d| &mut d.config_process, None);
-        self.log(Level::Info, &text);
-        Ok(())
     }
 }

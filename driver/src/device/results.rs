@@ -1,0 +1,93 @@
+//! Publishing what the worker and the decoder report: results, statistics, pictures, and errors with Alert.
+
+use crate::indi::{Message, PropertyState, ProtocolError};
+use crate::props;
+use crate::worker::Outcome;
+
+use super::{Device, Level};
+
+impl Device {
+    /// Reports a message that could not be decoded: an error message, and Alert on the property involved (for a
+    /// camera frame that is `DSO_RESULTS`, the property whose result it spoiled).
+    pub fn protocol_error(&mut self, err: &ProtocolError) {
+        let ours = err.device.as_deref() == Some(self.name.as_str());
+        let camera = err.device.is_some() && err.device.as_deref() == self.snooped_ccd.as_deref();
+        let target = match (&err.name, ours, camera) {
+            (Some(name), true, _) => Some(name.clone()),
+            (_, _, true) if self.is_connected() => Some("DSO_RESULTS".to_owned()),
+            _ => None,
+        };
+        let text = format!("bad message ignored: {err}");
+        match target {
+            Some(name) => self.alert_named(&name, &text),
+            None => self.log(Level::Error, &text),
+        }
+    }
+
+    /// Counts a frame that was replaced before the worker could take it.
+    pub fn frame_dropped(&mut self) {
+        self.frames_dropped += 1;
+        props::set_number(&mut self.stats, "FRAMES_DROPPED", self.frames_dropped as f64);
+        if self.is_connected() {
+            self.publish(|d| &d.stats, None);
+        }
+    }
+
+    /// Publishes what the worker reports.
+    pub fn worker_outcome(&mut self, outcome: Outcome) {
+        if !self.is_connected() {
+            return;
+        }
+        match outcome {
+            Outcome::Started { source } => {
+                self.results.state = PropertyState::Busy;
+                props::set_text(&mut self.results, "SUMMARY", &format!("analysing {source}…"));
+                self.publish(|d| &d.results, None);
+            }
+            Outcome::Finished { source, detector, result: Ok(a) } => {
+                self.frames_processed += 1;
+                let summary = a.report.summary();
+                props::set_text(&mut self.results, "JSON", &a.report.to_json());
+                props::set_text(&mut self.results, "SUMMARY", &summary);
+                self.results.state = PropertyState::Ok;
+                let max_conf = a.detections.iter().map(|d| d.confidence).fold(0.0f32, f32::max);
+                for (k, v) in [
+                    ("COUNT", a.detections.len() as f64),
+                    ("MAX_CONFIDENCE", max_conf as f64),
+                    ("LATENCY_MS", a.report.latency_ms),
+                    ("FRAMES_PROCESSED", self.frames_processed as f64),
+                    ("FRAMES_DROPPED", self.frames_dropped as f64),
+                    ("WIDTH", a.report.frame.width as f64),
+                    ("HEIGHT", a.report.frame.height as f64),
+                ] {
+                    props::set_number(&mut self.stats, k, v);
+                }
+                self.stats.state = PropertyState::Ok;
+                self.publish(|d| &d.results, None);
+                self.publish(|d| &d.stats, None);
+                if let Some(jpeg) = a.annotated {
+                    self.annotated.state = PropertyState::Ok;
+                    let set = props::set_blob(&self.annotated, "ANNOTATED_IMAGE", ".jpg", jpeg);
+                    self.outbox.push(Message::Set(set));
+                }
+                if let Some(png) = a.heatmap {
+                    self.heatmap.state = PropertyState::Ok;
+                    let set = props::set_blob(&self.heatmap, "HEATMAP", ".png", png);
+                    self.outbox.push(Message::Set(set));
+                }
+                if source == "upload" {
+                    self.ok(|d| &mut d.upload, None);
+                }
+                self.log(Level::Debug, &format!("{source} by {detector}: {summary}"));
+            }
+            Outcome::Finished { source, detector, result: Err(why) } => {
+                props::set_text(&mut self.results, "SUMMARY", &format!("failed: {why}"));
+                if source == "upload" {
+                    self.upload.state = PropertyState::Alert;
+                    self.publish(|d| &d.upload, None);
+                }
+                self.alert_named("DSO_RESULTS", &format!("{source} ({detector}): {why}"));
+            }
+        }
+    }
+}
