@@ -27,8 +27,16 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Median end-to-end ms, median model ms, model runs.
-fn rust_case(det: &mut YoloDetector, fits: &[u8]) -> (f64, f64, usize) {
+/// Medians of one case, in ms.
+struct Case {
+    end_to_end: f64,
+    decode: f64,
+    detect: f64,
+    model: f64,
+    runs: usize,
+}
+
+fn rust_case(det: &mut YoloDetector, fits: &[u8]) -> Case {
     let source =
         Source { name: "bench".into(), format: ".fits".into(), timestamp: String::new(), received: Instant::now() };
     let outputs = Outputs { annotated: true, heatmap: false };
@@ -36,14 +44,22 @@ fn rust_case(det: &mut YoloDetector, fits: &[u8]) -> (f64, f64, usize) {
     let once = |det: &mut YoloDetector| {
         let t = Instant::now();
         let frame = decode::decode(fits, ".fits", &limits).expect("decode");
+        let decoded = t.elapsed().as_secs_f64() * 1000.0;
         let a = analyse_frame(&frame, &source, det, Selection::default(), outputs).expect("analyse");
         assert!(a.annotated.is_some());
         let s = det.last_stats();
-        (t.elapsed().as_secs_f64() * 1000.0, s.model.as_secs_f64() * 1000.0, s.runs)
+        let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+        (t.elapsed().as_secs_f64() * 1000.0, decoded, ms(s.total), ms(s.model), s.runs)
     };
     once(det);
-    let runs: Vec<_> = (0..ROUNDS).map(|_| once(det)).collect();
-    (median(runs.iter().map(|r| r.0).collect()), median(runs.iter().map(|r| r.1).collect()), runs[0].2)
+    let r: Vec<_> = (0..ROUNDS).map(|_| once(det)).collect();
+    Case {
+        end_to_end: median(r.iter().map(|r| r.0).collect()),
+        decode: median(r.iter().map(|r| r.1).collect()),
+        detect: median(r.iter().map(|r| r.2).collect()),
+        model: median(r.iter().map(|r| r.3).collect()),
+        runs: r[0].4,
+    }
 }
 
 /// Python's median total ms, median model ms and runs, or why it could not run.
@@ -85,21 +101,27 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!();
-    println!("| frame | model runs | Rust end to end | ONNX Runtime (model) | overhead / model | Python end to end (model) | Python / Rust |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| frame | model runs | Rust end to end | ONNX Runtime (model) | overhead / model | of which: decode, detect \
+         w/o model, rest (JPEG) | Python end to end (model) | Python / Rust |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
     for (w, h) in [(1280, 1024), (4096, 4096)] {
         let sky = Sky::render(w, h, (w as f32 * 0.6, h as f32 * 0.4), w as f32 / 60.0, 5);
         let fits = sky.to_fits();
         let path = dir.path().join(format!("frame_{w}x{h}.fits"));
         std::fs::write(&path, &fits).unwrap();
-        let (e2e, model_ms, runs) = rust_case(&mut det, &fits);
+        let c = rust_case(&mut det, &fits);
+        let (e2e, model_ms) = (c.end_to_end, c.model);
         let overhead = (e2e - model_ms) / model_ms * 100.0;
+        let parts = format!("{:.0} + {:.0} + {:.0} ms", c.decode, c.detect - c.model, e2e - c.decode - c.detect);
         let (py_cell, ratio) = match python_case(&model, &path) {
             Ok((total, pm, pr)) => (format!("{total:.0} ms ({pm:.0} ms, {pr} runs)"), format!("{:.2}×", total / e2e)),
             Err(e) => (format!("not run: {e}"), "–".into()),
         };
         println!(
-            "| {w}×{h} 16-bit | {runs} | {e2e:.0} ms | {model_ms:.0} ms | {overhead:.0} % | {py_cell} | {ratio} |"
+            "| {w}×{h} 16-bit | {} | {e2e:.0} ms | {model_ms:.0} ms | {overhead:.0} % | {parts} | {py_cell} | {ratio} |",
+            c.runs
         );
     }
 }

@@ -54,7 +54,7 @@ def stretch_params(img):
     return c0, m
 
 
-def regions(w, h, size, max_per_side=3, overlap=0.2, min_ratio=1.5):
+def regions(w, h, size, max_per_side=3, overlap=0.2, min_ratio=3.0):
     out = [(0, 0, w, h)]
     long = max(w, h)
     if long <= size * min_ratio:

@@ -23,14 +23,14 @@ use dso_plugin_api::{Detection, Detections, Detector, Encoding, Error, Frame};
 
 use crate::stretch::{self, StretchParams};
 use nms::Scored;
-use preprocess::Region;
+use preprocess::{Map, Transform};
 use runtime::Model;
 use tiling::TilePlan;
 
 /// `confidence = score ^ power` for the shipped model: its best-F1 score threshold on the generator's held-out
-/// data maps to the driver's default confidence 0.5 (see `models/yolo/MODEL_CARD.md`). User models get 1 (raw
-/// scores) unless `yolo_score_power` says otherwise.
-pub const DEFAULT_MODEL_SCORE_POWER: f32 = 1.0;
+/// data (raw score 0.023) maps to the driver's default confidence 0.5: ln 0.5 / ln 0.023 = 0.184 (see
+/// `models/yolo/MODEL_CARD.md`). User models get 1 (raw scores) unless `yolo_score_power` says otherwise.
+pub const DEFAULT_MODEL_SCORE_POWER: f32 = 0.184;
 
 /// The YOLO detector's tunables.
 #[derive(Clone, Debug, PartialEq)]
@@ -156,17 +156,10 @@ impl YoloDetector {
         self.stats
     }
 
-    /// Runs the model on one region and returns its boxes in frame pixels.
-    fn run_region(
-        &mut self,
-        frame: &Frame,
-        r: Region,
-        maps: &[&dyn Fn(f32) -> f32],
-        min_score: f32,
-    ) -> Result<Vec<Scored>, Error> {
-        let (input, t) = preprocess::letterbox(frame, r, self.model.size, maps);
+    /// Runs the model on one prepared input and returns its boxes in frame pixels.
+    fn run_input(&mut self, frame: &Frame, input: &[f32], t: Transform, min_score: f32) -> Result<Vec<Scored>, Error> {
         let start = Instant::now();
-        let raw = self.model.run(&input).map_err(Error::new)?;
+        let raw = self.model.run(input).map_err(Error::new)?;
         self.stats.model += start.elapsed();
         self.stats.runs += 1;
         let (w, h) = (frame.width as f32, frame.height as f32);
@@ -217,17 +210,19 @@ impl Detector for YoloDetector {
         let start = Instant::now();
         self.stats = Stats::default();
         let curves: Vec<_> = stretch_curves(frame).into_iter().map(curve).collect();
-        let maps: Vec<&dyn Fn(f32) -> f32> = curves.iter().map(|c| c as &dyn Fn(f32) -> f32).collect();
+        let maps: Vec<&Map> = curves.iter().map(|c| c as &Map).collect();
         let power = self.params.score_power.max(f32::EPSILON);
         let min_score = self.params.min_confidence.clamp(0.0, 1.0).powf(1.0 / power);
         let regions = tiling::regions(frame.width, frame.height, self.model.size, &self.params.tiles);
-        // one input pixel of the tile, in frame pixels: a box this close to an inner tile edge was cut by it
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+        let inputs = preprocess::letterbox_all(frame, &regions, self.model.size, &maps, threads);
         let mut all = Vec::new();
-        for (i, r) in regions.iter().enumerate() {
-            let found = self.run_region(frame, *r, &maps, min_score)?;
+        for (i, (r, (input, t))) in regions.iter().zip(&inputs).enumerate() {
+            let found = self.run_input(frame, input, *t, min_score)?;
             if i == 0 {
                 all.extend(found);
             } else {
+                // two input pixels of the tile, in frame pixels: a box this close to an inner tile edge was cut by it
                 let margin = 2.0 * r.width.max(r.height) as f32 / self.model.size as f32;
                 all.extend(
                     found.into_iter().filter(|s| tiling::keep_tile_box(&s.bbox, r, frame.width, frame.height, margin)),

@@ -10,6 +10,32 @@ use dso_plugin_api::Frame;
 /// Grey of the letterbox padding (ultralytics' `LetterBox` default, 114 of 255).
 pub const PAD: f32 = 114.0 / 255.0;
 
+/// A value map applied after resampling (shareable between the threads that prepare tiles).
+pub type Map = dyn Fn(f32) -> f32 + Sync;
+
+/// [`letterbox`] for several regions, spread over up to `threads` threads (tiles of a large frame are independent;
+/// preparing them all before the model runs keeps ONNX Runtime's own threads alone on the cores afterwards).
+pub fn letterbox_all(
+    frame: &Frame,
+    regions: &[Region],
+    size: usize,
+    maps: &[&Map],
+    threads: usize,
+) -> Vec<(Vec<f32>, Transform)> {
+    let threads = threads.clamp(1, regions.len().max(1));
+    if threads == 1 {
+        return regions.iter().map(|r| letterbox(frame, *r, size, maps)).collect();
+    }
+    let chunk = regions.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = regions
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(|r| letterbox(frame, *r, size, maps)).collect::<Vec<_>>()))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
+}
+
 /// A rectangle of the frame in pixels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Region {
@@ -91,7 +117,7 @@ fn resample_into(
     out: &mut [f32],
     stride: usize,
     (ox, oy): (usize, usize),
-    map: &dyn Fn(f32) -> f32,
+    map: &Map,
 ) {
     let wx = area_weights(r.width, nw);
     let wy = area_weights(r.height, nh);
@@ -115,7 +141,7 @@ fn resample_into(
 /// Builds the `3 × size × size` input (CHW, RGB) for one region of a frame. Mono frames are repeated into the
 /// three channels. `maps[c]` turns a resampled value into the model's `0..1` scale (the identity for stretched
 /// frames, the channel's AutoSTF curve for linear ones: applying it after averaging is binning then stretching).
-pub fn letterbox(frame: &Frame, r: Region, size: usize, maps: &[&dyn Fn(f32) -> f32]) -> (Vec<f32>, Transform) {
+pub fn letterbox(frame: &Frame, r: Region, size: usize, maps: &[&Map]) -> (Vec<f32>, Transform) {
     let (_, nw, nh, pad_x, pad_y) = letterbox_geometry(r.width, r.height, size);
     let plane_len = size * size;
     let mut out = vec![PAD; 3 * plane_len];
@@ -181,6 +207,17 @@ mod tests {
         assert!((t[0] - 0.5).abs() < 1e-6 && (t[1] - 0.5).abs() < 1e-6);
         assert_eq!(t[2], PAD);
         assert_eq!((tr.scale_x, tr.scale_y), (0.5, 0.5));
+    }
+
+    #[test]
+    fn parallel_preparation_matches_serial() {
+        let f =
+            Frame::new(50, 40, vec![(0..2000).map(|i| (i % 97) as f32 / 97.0).collect()], Encoding::Stretched).unwrap();
+        let rs = [Region { x: 0, y: 0, width: 50, height: 40 }, Region { x: 10, y: 5, width: 20, height: 20 }];
+        let a = letterbox_all(&f, &rs, 16, &[&id], 1);
+        let b = letterbox_all(&f, &rs, 16, &[&id], 2);
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 2);
     }
 
     #[test]
