@@ -18,31 +18,8 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-
-def parse_fits(raw: bytes) -> np.ndarray:
-    header = {}
-    pos = 0
-    while True:
-        block = raw[pos:pos + 2880]
-        pos += 2880
-        done = False
-        for i in range(0, 2880, 80):
-            card = block[i:i + 80].decode("ascii", "replace")
-            key = card[:8].strip()
-            if key == "END":
-                done = True
-                break
-            if card[8:10] == "= ":
-                header[key] = card[10:].split("/")[0].strip().strip("'").strip()
-        if done:
-            break
-    w, h = int(header["NAXIS1"]), int(header["NAXIS2"])
-    data = np.frombuffer(raw, dtype=">i2", count=w * h, offset=pos).reshape(h, w)
-    return (data.astype(np.float32) + float(header.get("BZERO", 0))) / 65535.0
-
-
-def mtf(m, x):
-    return ((m - 1) * x) / ((2 * m - 1) * x - m)
+# The FITS parser and the midtones transfer function are the naive baseline's (same folder).
+from bench_naive import mtf, parse_fits
 
 
 def stretch_params(img):
