@@ -180,3 +180,20 @@ fn uploads_through_the_server_get_results() {
     // A Seestar S50 sub-frame: 1080×1920, Bayer GRBG, debayered by the driver.
     assert_eq!((json["frame"]["width"].as_u64(), json["frame"]["height"].as_u64()), (Some(1080), Some(1920)));
 }
+
+#[test]
+fn compressed_frames_from_the_simulator_are_analysed() {
+    // With CCD_COMPRESSION on, the camera sends `.fits.fz` (fpack RICE_1), `size` uncompressed, `len` compressed.
+    let frames = tempfile::tempdir().unwrap();
+    let sky = Sky::render(1280, 1024, (400.0, 700.0), 20.0, 13);
+    std::fs::write(frames.path().join("frame1.fits"), sky.to_fits()).unwrap();
+    let Some((server, mut c)) = setup(frames.path()) else { return };
+    c.send(&set_switch("CCD Simulator", "CCD_COMPRESSION", "INDI_ENABLED"));
+    c.wait(secs(5), |m| is_set(m, "CCD_COMPRESSION"));
+    let (m, _) = expose(&mut c, &server);
+    let json = results_json(&m);
+    assert_eq!(json["frame"]["format"], ".fits.fz", "{json}");
+    assert_eq!((json["frame"]["width"].as_u64(), json["frame"]["height"].as_u64()), (Some(1280), Some(1024)));
+    let iou = best_iou(&json, sky.galaxy);
+    assert!(iou > 0.3, "galaxy {:?} missed in the compressed frame (IoU {iou}): {json}", sky.galaxy);
+}
