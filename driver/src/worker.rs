@@ -18,8 +18,8 @@ use crate::report::Selection;
 /// One frame to analyse, with the settings in force when it arrived.
 #[derive(Debug)]
 pub struct Job {
-    /// The encoded image.
-    pub bytes: Vec<u8>,
+    /// The encoded image, or where to read it.
+    pub payload: Payload,
     /// Where it came from.
     pub source: Source,
     /// Detector name (lowercase).
@@ -28,6 +28,32 @@ pub struct Job {
     pub selection: Selection,
     /// Pictures to make.
     pub outputs: Outputs,
+}
+
+/// Where a job's image is.
+#[derive(Debug)]
+pub enum Payload {
+    /// The bytes of a BLOB.
+    Bytes(Vec<u8>),
+    /// A file the camera saved on this machine (`UPLOAD_LOCAL`): read by the worker, so a slow SD card never holds
+    /// up the protocol loop.
+    File(std::path::PathBuf),
+}
+
+impl Payload {
+    /// The bytes, reading the file when there is one (at most `max_bytes`).
+    pub fn into_bytes(self, max_bytes: u64) -> Result<Vec<u8>, String> {
+        match self {
+            Payload::Bytes(b) => Ok(b),
+            Payload::File(path) => {
+                let size = std::fs::metadata(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?.len();
+                if size > max_bytes {
+                    return Err(format!("{} is {size} bytes, more than the {max_bytes} accepted", path.display()));
+                }
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+            }
+        }
+    }
 }
 
 /// What the worker reports back, in order: `Started` then `Finished` for every job it takes.
@@ -116,7 +142,8 @@ fn run(shared: &(Mutex<Slot>, Condvar), limits: &decode::Limits, report: &dyn Fn
         };
         report(Outcome::Started { source: job.source.name.clone() });
         let result = detector_for(&mut detectors, &job.detector).and_then(|d| {
-            analyse(&job.bytes, &job.source, d.as_mut(), job.selection, job.outputs, limits).map(Box::new)
+            let bytes = job.payload.into_bytes(limits.max_bytes)?;
+            analyse(&bytes, &job.source, d.as_mut(), job.selection, job.outputs, limits).map(Box::new)
         });
         report(Outcome::Finished { source: job.source.name, detector: job.detector, result });
     }

@@ -197,3 +197,23 @@ fn compressed_frames_from_the_simulator_are_analysed() {
     let iou = best_iou(&json, sky.galaxy);
     assert!(iou > 0.3, "galaxy {:?} missed in the compressed frame (IoU {iou}): {json}", sky.galaxy);
 }
+
+#[test]
+fn frames_saved_locally_by_the_camera_are_analysed() {
+    // UPLOAD_LOCAL: the camera sends no BLOB, only the path of the file it saved in CCD_FILE_PATH.
+    let frames = tempfile::tempdir().unwrap();
+    let saved = tempfile::tempdir().unwrap();
+    let sky = Sky::render(1280, 1024, (300.0, 300.0), 20.0, 17);
+    std::fs::write(frames.path().join("frame1.fits"), sky.to_fits()).unwrap();
+    let Some((server, mut c)) = setup(frames.path()) else { return };
+    c.send(&set_text("CCD Simulator", "UPLOAD_SETTINGS", "UPLOAD_DIR", saved.path().to_str().unwrap()));
+    c.wait(secs(5), |m| is_set(m, "UPLOAD_SETTINGS"));
+    c.send(&set_switch("CCD Simulator", "UPLOAD_MODE", "UPLOAD_LOCAL"));
+    c.wait(secs(5), |m| is_set(m, "UPLOAD_MODE"));
+    let (m, _) = expose(&mut c, &server);
+    let json = results_json(&m);
+    assert_eq!(json["frame"]["source"], "CCD Simulator.CCD_FILE_PATH", "{json}");
+    let iou = best_iou(&json, sky.galaxy);
+    assert!(iou > 0.3, "galaxy {:?} missed in the saved frame (IoU {iou}): {json}", sky.galaxy);
+    assert!(std::fs::read_dir(saved.path()).unwrap().count() >= 1, "the camera saved no file");
+}

@@ -26,7 +26,7 @@ use crate::indi::{
 use crate::pipeline::{Outputs, Source};
 use crate::props::{self, num};
 use crate::report::{self, Selection};
-use crate::worker::Job;
+use crate::worker::{Job, Payload};
 
 /// `DRIVER_INTERFACE` of an auxiliary driver: `AUX_INTERFACE = 1 << 15` in libindi's `basedevice.h`.
 pub const AUX_INTERFACE: u32 = 1 << 15;
@@ -36,6 +36,9 @@ pub const DEFAULT_NAME: &str = "DSO Detector";
 pub const DEFAULT_CCD: &str = "CCD Simulator";
 /// The camera's image property (libindi's primary CCD chip).
 pub const CCD_BLOB: &str = "CCD1";
+/// Where a camera in `UPLOAD_LOCAL` mode reports the file it saved instead of sending a BLOB (libindi's
+/// `CCD_FILE_PATH.FILE_PATH`).
+pub const CCD_FILE_PATH: &str = "CCD_FILE_PATH";
 
 const MAIN: &str = "Main Control";
 const OPTIONS: &str = "Options";
@@ -355,11 +358,13 @@ impl Device {
         if ccd.is_empty() {
             return;
         }
-        self.outbox.push(Message::GetProperties(GetProperties {
-            version: Some("1.7".into()),
-            device: Some(ccd.clone()),
-            name: Some(CCD_BLOB.into()),
-        }));
+        for name in [CCD_BLOB, CCD_FILE_PATH] {
+            self.outbox.push(Message::GetProperties(GetProperties {
+                version: Some("1.7".into()),
+                device: Some(ccd.clone()),
+                name: Some(name.into()),
+            }));
+        }
         self.outbox.push(Message::EnableBlob(EnableBlob {
             device: ccd.clone(),
             name: Some(CCD_BLOB.into()),
@@ -512,7 +517,7 @@ impl Device {
         let (detector, selection, outputs) = self.current_job_settings();
         let timestamp = format_timestamp(SystemTime::now());
         let source = Source { name: source, format: blob.format, timestamp, received };
-        self.jobs.push(Job { bytes: blob.data, source, detector, selection, outputs });
+        self.jobs.push(Job { payload: Payload::Bytes(blob.data), source, detector, selection, outputs });
     }
 
     fn upload(&mut self, blobs: Vec<OneBlob>, received: Instant) -> Result<(), String> {
@@ -528,16 +533,45 @@ impl Device {
 
     /// Handles what the server forwards from snooped devices (libindi's `ISSnoopDevice`): the camera's image.
     pub fn snooped(&mut self, set: SetVector, received: Instant) {
-        if Some(set.device.as_str()) != self.snooped_ccd.as_deref() || set.name != CCD_BLOB {
+        if Some(set.device.as_str()) != self.snooped_ccd.as_deref() || !self.is_connected() {
+            return;
+        }
+        if set.name == CCD_FILE_PATH {
+            return self.snooped_file(set, received);
+        }
+        if set.name != CCD_BLOB {
             return;
         }
         let Values::Blob(blobs) = set.values else { return };
         let Some(blob) = blobs.into_iter().find(|b| !b.data.is_empty()) else { return };
-        if !self.is_connected() {
-            return;
-        }
         let source = format!("{}.{}", set.device, set.name);
         self.log(Level::Debug, &format!("frame from {source}: {} bytes, {}", blob.data.len(), blob.format));
         self.queue_frame(blob, source, received);
+    }
+
+    /// A camera in `UPLOAD_LOCAL` mode saved a frame on this machine and says where: analyse the file. The path
+    /// comes from the snooped camera driver through the server (clients cannot set it), and only image files are
+    /// read.
+    fn snooped_file(&mut self, set: SetVector, received: Instant) {
+        if set.state != Some(PropertyState::Ok) {
+            return;
+        }
+        let Values::Text(texts) = set.values else { return };
+        let Some(path) = texts.into_iter().find(|t| t.name == "FILE_PATH").map(|t| t.value.trim().to_owned()) else {
+            return;
+        };
+        if path.is_empty() {
+            return;
+        }
+        let format = dso_models::decode::format_from_path(&path);
+        if !format.contains(".fit") && !format.contains(".jp") && !format.contains(".png") {
+            self.log(Level::Debug, &format!("{path}: not an image file, ignored"));
+            return;
+        }
+        let (detector, selection, outputs) = self.current_job_settings();
+        let name = format!("{}.{CCD_FILE_PATH}", set.device);
+        let source = Source { name, format, timestamp: format_timestamp(SystemTime::now()), received };
+        let payload = Payload::File(std::path::PathBuf::from(path));
+        self.jobs.push(Job { payload, source, detector, selection, outputs });
     }
 }
