@@ -28,9 +28,10 @@ use runtime::Model;
 use tiling::TilePlan;
 
 /// `confidence = score ^ power` for the shipped model: its best-F1 score threshold on the generator's held-out
-/// data (raw score 0.023) maps to the driver's default confidence 0.5: ln 0.5 / ln 0.023 = 0.184 (see
-/// `models/yolo/MODEL_CARD.md`). User models get 1 (raw scores) unless `yolo_score_power` says otherwise.
-pub const DEFAULT_MODEL_SCORE_POWER: f32 = 0.184;
+/// data (raw score 0.0286 for the model of 2026-11-25, 13 epochs, after the candidate floor) maps to the driver's
+/// default confidence 0.5: ln 0.5 / ln 0.0286 = 0.195 (see `models/yolo/MODEL_CARD.md`). User models get 1 (raw
+/// scores) unless `yolo_score_power` says otherwise.
+pub const DEFAULT_MODEL_SCORE_POWER: f32 = 0.195;
 
 /// The YOLO detector's tunables.
 #[derive(Clone, Debug, PartialEq)]
