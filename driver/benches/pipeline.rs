@@ -12,22 +12,15 @@
 #[allow(dead_code)]
 mod support;
 
-use std::os::fd::OwnedFd;
-use std::process::Command;
+#[path = "common/python.rs"]
+mod python;
+
 use std::time::{Duration, Instant};
 
 use support::sky::Sky;
 use support::*;
 
 const ROUNDS: usize = 5;
-
-fn memfd_with(bytes: &[u8]) -> OwnedFd {
-    use nix::sys::memfd::{memfd_create, MemFdCreateFlag};
-    let fd = memfd_create(c"bench", MemFdCreateFlag::MFD_CLOEXEC).unwrap();
-    let mut f = std::fs::File::from(fd);
-    std::io::Write::write_all(&mut f, bytes).unwrap();
-    f.into()
-}
 
 /// Median milliseconds and peak RSS (MiB) of the driver for one frame and transport.
 fn driver_case(fits: &[u8], memfd: bool) -> (f64, f64) {
@@ -57,19 +50,11 @@ fn driver_case(fits: &[u8], memfd: bool) -> (f64, f64) {
 
 /// The Python pipeline's median milliseconds and peak RSS, or why it could not run.
 fn python_case(path: &std::path::Path) -> Result<(f64, f64), String> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/tools/bench_naive.py");
-    let out = Command::new("python3")
-        .args([script, path.to_str().unwrap(), "--rounds", &ROUNDS.to_string()])
-        .output()
-        .map_err(|e| format!("python3: {e}"))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("failed").to_owned());
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let nums: Vec<f64> = text.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    let rounds = ROUNDS.to_string();
+    let nums = python::figures("bench_naive.py", &[path.to_str().unwrap(), "--rounds", &rounds])?;
     match nums.as_slice() {
         [ms, mib, ..] => Ok((*ms, *mib)),
-        _ => Err(format!("unexpected output: {text}")),
+        _ => Err(format!("unexpected output: {nums:?}")),
     }
 }
 

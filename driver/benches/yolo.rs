@@ -11,7 +11,8 @@
 #[allow(dead_code)]
 mod sky;
 
-use std::process::Command;
+#[path = "common/python.rs"]
+mod python;
 use std::time::Instant;
 
 use dso_detector::pipeline::{analyse_frame, Outputs, Source};
@@ -64,19 +65,12 @@ fn rust_case(det: &mut YoloDetector, fits: &[u8]) -> Case {
 
 /// Python's median total ms, median model ms and runs, or why it could not run.
 fn python_case(model: &std::path::Path, frame: &std::path::Path) -> Result<(f64, f64, usize), String> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../models/tools/bench_yolo.py");
-    let out = Command::new("python3")
-        .args([script, model.to_str().unwrap(), frame.to_str().unwrap(), "--rounds", &ROUNDS.to_string()])
-        .output()
-        .map_err(|e| format!("python3: {e}"))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("failed").to_owned());
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let nums: Vec<f64> = text.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    let rounds = ROUNDS.to_string();
+    let nums =
+        python::figures("bench_yolo.py", &[model.to_str().unwrap(), frame.to_str().unwrap(), "--rounds", &rounds])?;
     match nums.as_slice() {
         [total, model, runs, ..] => Ok((*total, *model, *runs as usize)),
-        _ => Err(format!("unexpected output: {text}")),
+        _ => Err(format!("unexpected output: {nums:?}")),
     }
 }
 

@@ -1,7 +1,6 @@
 //! Raw INDI XML to the driver binary over a socketpair, as indiserver runs it: every BLOB form servers send, the
 //! standard properties, uploads, and bad input that must leave the driver running.
 
-use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
 use dso_detector::indi::{DefElements, Message, PropertyState};
@@ -121,15 +120,6 @@ fn payload_padded_past_len_is_trimmed() {
     ));
     let m = d.peer.wait(secs(20), ok_results);
     assert_found_galaxy(&m, &sky, "CCD Simulator.CCD1");
-}
-
-/// A memfd holding these bytes, as indiserver 1.9.9 makes for an attached BLOB.
-fn memfd_with(bytes: &[u8]) -> OwnedFd {
-    use nix::sys::memfd::{memfd_create, MemFdCreateFlag};
-    let fd = memfd_create(c"blob", MemFdCreateFlag::MFD_CLOEXEC).unwrap();
-    let mut f = std::fs::File::from(fd);
-    std::io::Write::write_all(&mut f, bytes).unwrap();
-    f.into()
 }
 
 #[test]

@@ -353,3 +353,12 @@ pub fn best_iou(json: &serde_json::Value, (x, y, w, h): (f32, f32, f32, f32)) ->
         })
         .fold(0.0, f32::max)
 }
+
+/// A memfd holding these bytes, as indiserver 1.9.9 makes for an attached BLOB.
+pub fn memfd_with(bytes: &[u8]) -> OwnedFd {
+    use nix::sys::memfd::{memfd_create, MemFdCreateFlag};
+    let fd = memfd_create(c"blob", MemFdCreateFlag::MFD_CLOEXEC).unwrap();
+    let mut f = std::fs::File::from(fd);
+    std::io::Write::write_all(&mut f, bytes).unwrap();
+    f.into()
+}
