@@ -47,7 +47,8 @@ struct Evaluation {
     failures: usize,
 }
 
-/// Image paths with their labels; frames are decoded again for each detector so memory stays at one frame.
+/// Image paths with their labels in normalised coordinates (scaled to pixels once the frame is decoded); frames are
+/// decoded only while a detector runs on them, so memory stays at one frame and loading the labels reads no image.
 struct Dataset {
     images: Vec<(PathBuf, Vec<Truth>)>,
 }
@@ -65,11 +66,9 @@ fn load_dataset(images: &Path, labels: &Path) -> anyhow::Result<Dataset> {
     }
     let mut raw = Vec::new();
     for p in paths {
-        let frame = decode_file(&p)?;
         let label_path = labels.join(format!("{}.txt", files::stem(&p)));
         let text = std::fs::read_to_string(&label_path).unwrap_or_default();
-        let boxes = parse_yolo(&text, frame.width, frame.height)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", label_path.display()))?;
+        let boxes = parse_yolo(&text, 1, 1).map_err(|e| anyhow::anyhow!("{}: {e}", label_path.display()))?;
         raw.push((p, boxes));
     }
     // A single-class label set (every id 0, as DeepSpaceYolo's "DSO") has no classes to compare.
@@ -133,7 +132,16 @@ fn evaluate(data: &Dataset, detector_name: &str, confidence: f32) -> anyhow::Res
             })
             .collect();
         busy += t.elapsed();
-        results.push(ImageResult { truths: truths.clone(), detections });
+        let (w, h) = (frame.width as f32, frame.height as f32);
+        let truths = truths
+            .iter()
+            .map(|t| {
+                let b = &t.bbox;
+                let bbox = Detection { x: b.x * w, y: b.y * h, width: b.width * w, height: b.height * h, ..b.clone() };
+                Truth { bbox, class: t.class }
+            })
+            .collect();
+        results.push(ImageResult { truths, detections });
         bar.inc(1);
     }
     bar.finish_and_clear();

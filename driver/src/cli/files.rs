@@ -2,14 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-/// Suffixes `dso-detect` treats as images when it walks a folder.
+/// Image suffixes removed to make an output file's stem (`m31.fits.fz` → `m31`).
 const IMAGE_SUFFIXES: &[&str] =
     &[".fits", ".fit", ".fts", ".fits.fz", ".fit.fz", ".fz", ".fits.z", ".jpg", ".jpeg", ".png", ".jpg.z", ".png.z"];
 
-/// Whether a path looks like an image by its name.
+/// Whether a path looks like an image by its name (the decoder's own rule).
 pub fn is_image(path: &Path) -> bool {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-    IMAGE_SUFFIXES.iter().any(|s| name.ends_with(s))
+    dso_models::decode::is_image_name(path)
 }
 
 /// Files as given, folders expanded (not recursively) to their images, sorted by name within a folder.
@@ -51,6 +50,16 @@ mod tests {
         assert_eq!(stem(Path::new("b/Light_001.FIT")), "Light_001");
         assert_eq!(stem(Path::new("x.jpg")), "x");
         assert_eq!(stem(Path::new("noext")), "noext");
+    }
+
+    #[test]
+    fn image_names_follow_the_decoder() {
+        for yes in ["a.fits.fz", "b.FIT", "c.jpg.z", "d.png", "e.fts"] {
+            assert!(is_image(Path::new(yes)), "{yes}");
+        }
+        for no in ["notes.txt", "x.fits.bak", "fits", "y.xyz.z"] {
+            assert!(!is_image(Path::new(no)), "{no}");
+        }
     }
 
     #[test]

@@ -563,11 +563,11 @@ impl Device {
         if path.is_empty() {
             return;
         }
-        let format = dso_models::decode::format_from_path(&path);
-        if !format.contains(".fit") && !format.contains(".jp") && !format.contains(".png") {
+        if !dso_models::decode::is_image_name(&path) {
             self.log(Level::Debug, &format!("{path}: not an image file, ignored"));
             return;
         }
+        let format = dso_models::decode::format_from_path(&path);
         let (detector, selection, outputs) = self.current_job_settings();
         let name = format!("{}.{CCD_FILE_PATH}", set.device);
         let source = Source { name, format, timestamp: format_timestamp(SystemTime::now()), received };

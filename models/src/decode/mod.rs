@@ -256,6 +256,14 @@ pub fn format_from_path(path: impl AsRef<Path>) -> String {
     label_for_name(&name)
 }
 
+/// Whether a file name is one this module decodes (FITS, `.fits.fz`, JPEG, PNG, optionally zlib/gzip wrapped), by its
+/// name alone: what the CLI uses to walk folders and the driver to accept a camera's locally saved file.
+pub fn is_image_name(path: impl AsRef<Path>) -> bool {
+    let label = format_from_path(path);
+    let inner = label.strip_suffix(".z").or_else(|| label.strip_suffix(".gz")).unwrap_or(&label);
+    matches!(inner, ".fits" | ".fits.fz" | ".jpg" | ".png")
+}
+
 fn label_for_name(name: &str) -> String {
     for wrapper in [".z", ".gz"] {
         if let Some(stem) = name.strip_suffix(wrapper) {
