@@ -29,17 +29,10 @@ pub const DEFAULT_MAX_DETECTIONS: usize = 20;
 
 /// Applies a selection to a detector's raw output: drops non-finite and empty boxes, clips boxes to the frame,
 /// keeps those at or above the threshold, most confident first, at most `max_detections`.
-pub fn select(mut objects: Vec<Detection>, width: usize, height: usize, selection: Selection) -> Vec<Detection> {
+pub fn select(objects: Vec<Detection>, width: usize, height: usize, selection: Selection) -> Vec<Detection> {
     let (w, h) = (width as f32, height as f32);
-    objects.retain_mut(|d| {
-        if ![d.x, d.y, d.width, d.height, d.confidence].iter().all(|v| v.is_finite()) {
-            return false;
-        }
-        let (x0, y0) = (d.x.clamp(0.0, w), d.y.clamp(0.0, h));
-        let (x1, y1) = ((d.x + d.width).clamp(0.0, w), (d.y + d.height).clamp(0.0, h));
-        *d = Detection { x: x0, y: y0, width: x1 - x0, height: y1 - y0, ..d.clone() };
-        d.width > 0.0 && d.height > 0.0 && d.confidence >= selection.confidence
-    });
+    let mut objects: Vec<Detection> =
+        objects.iter().filter_map(|d| d.clipped(w, h)).filter(|d| d.confidence >= selection.confidence).collect();
     objects.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
     objects.truncate(selection.max_detections);
     objects

@@ -109,6 +109,17 @@ pub struct Detection {
 }
 
 impl Detection {
+    /// This box clipped to a `width × height` frame; `None` when a value is not finite or nothing is left inside.
+    /// Hosts apply it to every detector's output, so a detector that strays outside the frame cannot publish it.
+    pub fn clipped(&self, width: f32, height: f32) -> Option<Detection> {
+        if ![self.x, self.y, self.width, self.height, self.confidence].iter().all(|v| v.is_finite()) {
+            return None;
+        }
+        let (x0, y0) = (self.x.max(0.0), self.y.max(0.0));
+        let (x1, y1) = ((self.x + self.width).min(width), (self.y + self.height).min(height));
+        (x1 > x0 && y1 > y0).then(|| Detection { x: x0, y: y0, width: x1 - x0, height: y1 - y0, ..self.clone() })
+    }
+
     /// Intersection over union with another box (0 when either is empty).
     pub fn iou(&self, other: &Detection) -> f32 {
         let ix = (self.x + self.width).min(other.x + other.width) - self.x.max(other.x);
@@ -205,6 +216,14 @@ mod tests {
     fn luminance_weights_colour() {
         let f = Frame::new(1, 1, vec![vec![1.0], vec![0.0], vec![0.0]], Encoding::Stretched).unwrap();
         assert!((f.luminance()[0] - 0.2126).abs() < 1e-6);
+    }
+
+    #[test]
+    fn clipping_keeps_the_inside_and_drops_the_rest() {
+        let c = det(-5.0, 40.0, 20.0, 20.0).clipped(100.0, 50.0).unwrap();
+        assert_eq!((c.x, c.y, c.width, c.height), (0.0, 40.0, 15.0, 10.0));
+        assert!(det(200.0, 0.0, 10.0, 10.0).clipped(100.0, 50.0).is_none());
+        assert!(Detection { confidence: f32::NAN, ..det(0.0, 0.0, 1.0, 1.0) }.clipped(10.0, 10.0).is_none());
     }
 
     #[test]

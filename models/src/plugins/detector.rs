@@ -120,20 +120,18 @@ pub fn sanitize(d: Detection, width: f32, height: f32, notes: &mut Vec<String>) 
         notes.push(format!("dropped a detection with a non-finite value ({d:?})"));
         return None;
     }
-    let (x0, y0) = (d.x.max(0.0), d.y.max(0.0));
-    let (x1, y1) = ((d.x + d.width).min(width), (d.y + d.height).min(height));
-    if x1 <= x0 || y1 <= y0 {
+    let Some(c) = d.clipped(width, height) else {
         notes.push(format!("dropped a box outside the {width}×{height} frame ({d:?})"));
         return None;
-    }
-    if (x0, y0, x1, y1) != (d.x, d.y, d.x + d.width, d.y + d.height) {
+    };
+    if (c.x, c.y, c.width, c.height) != (d.x, d.y, d.width, d.height) {
         notes.push(format!("clipped a box to the frame ({d:?})"));
     }
     if !(0.0..=1.0).contains(&d.confidence) {
         notes.push(format!("clamped confidence {} to 0–1", d.confidence));
     }
     let label = if d.label.trim().is_empty() { "dso".to_owned() } else { d.label };
-    Some(Detection { x: x0, y: y0, width: x1 - x0, height: y1 - y0, label, confidence: d.confidence.clamp(0.0, 1.0) })
+    Some(Detection { label, confidence: d.confidence.clamp(0.0, 1.0), ..c })
 }
 
 /// Copies a plugin's result into owned, checked [`Detections`]. `Err` is a misbehaviour that disables the plugin.
