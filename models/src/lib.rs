@@ -12,4 +12,5 @@ pub mod ops;
 pub mod plugins;
 pub mod registry;
 pub mod stretch;
+pub mod xrai;
 pub mod yolo;

@@ -97,6 +97,8 @@ def main() -> int:
     ap.add_argument("--project", default=str(ROOT / "out/yolo/runs"))
     ap.add_argument("--name", default="dso")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="cpu, or a CUDA device index such as 0")
+    ap.add_argument("--workers", type=int, default=0, help="data-loading processes (0: in the training process)")
     ap.add_argument("--resume", default="", help="last.pt of an interrupted run to continue")
     ap.add_argument("--weights", default="",
                     help="start from these weights (a finished run's last.pt) with a fresh schedule; --model stays the yaml")
@@ -115,7 +117,7 @@ def main() -> int:
     model = YOLO(args.model)
     model.train(
         data=args.data, imgsz=args.imgsz, epochs=args.epochs, time=args.hours or None, batch=args.batch,
-        device="cpu", workers=0, amp=False, pretrained=args.weights or False, seed=args.seed, deterministic=False,
+        device=args.device, workers=args.workers, amp=args.device != "cpu", pretrained=args.weights or False, seed=args.seed, deterministic=False,
         project=args.project, name=args.name, exist_ok=True, save=True, save_period=1, plots=False, val=True,
         patience=100, cache=False,
         optimizer="AdamW", lr0=0.002, cos_lr=False, warmup_epochs=1.0,
