@@ -70,6 +70,7 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", default="", help="start from this checkpoint's weights (a fresh schedule)")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -77,7 +78,11 @@ def main() -> int:
     tr, va = np.load(os.path.join(args.data, "train.npz")), np.load(os.path.join(args.data, "val.npz"))
     xt, yt, xv, yv = tr["x"], tr["y"].astype(np.int64), va["x"], va["y"].astype(np.int64)
     print(f"train {len(yt)} ({yt.mean():.2f} positive), val {len(yv)}, device {device}", flush=True)
-    net = DsoNet().to(device)
+    net = DsoNet()
+    if args.init:
+        init = torch.load(args.init, map_location="cpu", weights_only=True)["state_dict"]
+        net.load_state_dict({k: v.to(net.state_dict()[k].dtype) for k, v in init.items()})
+    net = net.to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.05)
     steps_per_epoch = max(len(yt) // args.batch, 1)
     if device.type == "cuda":  # the whole uint8 set fits on the GPU; indexing there avoids host copies

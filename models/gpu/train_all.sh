@@ -6,7 +6,7 @@
 #   3. in the foreground, sharing the GPU: the YOLO detector, continued from given weights.
 # Inputs (from the repository root): $DATA/cmp (composite patches, generator layout, any size), $DATA/whl (wheels
 # of ultralytics, ultralytics-thop and saliency when the machine lacks them), $DATA/yolo_start.pt (YOLO weights to
-# continue from). Budgets in seconds: YOLO_S, CLS_S, TEACH_S, P2P_S; sizes: SYN (synthetic patches).
+# continue from), optional $CLS_INIT (classifier weights to continue from) and $CLS_LR. Budgets in seconds: YOLO_S, CLS_S, TEACH_S, P2P_S; sizes: SYN (synthetic patches).
 # Outputs in $RESULTS: yolo_best.pt, yolo_results.csv, dso_classifier.pt, pix2pix.pt, teacher_sample.npz, log.
 # Local export afterwards: models/yolo/export.py, python3 -m models.classifier.export, python3 -m models.pix2pix.export.
 set -u
@@ -69,10 +69,11 @@ YAML
     python3 -m models.classifier.patches --dataset "$WORK/syn" --dataset "$DATA/cmp" --out "$WORK/cls"
     log "classifier training (${CLS_S} s)"
     python3 -m models.classifier.train --data "$WORK/cls" --out "$RESULTS/dso_classifier.pt" --epochs 100000 \
-        --seconds "$CLS_S" --batch 256 2>&1 | grep -v Warning
+        --seconds "$CLS_S" --batch 256 \
+        ${CLS_INIT:+--init "$CLS_INIT"} ${CLS_LR:+--lr "$CLS_LR"} 2>&1 | grep -v Warning
     log "XRAI teacher maps (${TEACH_S} s)"
     python3 -m models.pix2pix.teacher --classifier "$RESULTS/dso_classifier.pt" --patches "$WORK/cls/val.npz" \
-        --count 300 --out "$WORK/teach_val.npz" --workers "$POOL"
+        --count "${TEACH_VAL:-300}" --out "$WORK/teach_val.npz" --workers "$POOL"
     python3 -m models.pix2pix.teacher --classifier "$RESULTS/dso_classifier.pt" --patches "$WORK/cls/train.npz" \
         --out "$WORK/teach_train.npz" --seconds "$TEACH_S" --workers "$POOL"
     python3 - "$WORK/teach_val.npz" "$RESULTS/teacher_sample.npz" <<'PY'
