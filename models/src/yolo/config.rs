@@ -87,14 +87,21 @@ pub fn load() -> Result<FileConfig, String> {
 
 /// Where the shipped model is looked for, in order.
 pub fn default_model_candidates() -> Vec<PathBuf> {
+    shipped_candidates("yolo", DEFAULT_MODEL_FILE)
+}
+
+/// Where a model file the project ships is looked for, in order: beside the executable, in
+/// `<prefix>/share/dso-detector/`, then in the source tree's `models/<folder>/`. Every shipped model (YOLO, the
+/// classifier, Pix2Pix) is found the same way.
+pub fn shipped_candidates(folder: &str, file: &str) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
-        out.push(dir.join(DEFAULT_MODEL_FILE));
+        out.push(dir.join(file));
         if let Some(prefix) = dir.parent() {
-            out.push(prefix.join("share/dso-detector").join(DEFAULT_MODEL_FILE));
+            out.push(prefix.join("share/dso-detector").join(file));
         }
     }
-    out.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("yolo").join(DEFAULT_MODEL_FILE));
+    out.push(Path::new(env!("CARGO_MANIFEST_DIR")).join(folder).join(file));
     out
 }
 

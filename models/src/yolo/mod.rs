@@ -28,10 +28,10 @@ use runtime::Model;
 use tiling::TilePlan;
 
 /// `confidence = score ^ power` for the shipped model: its best-F1 score threshold on the generator's held-out
-/// data (raw score 0.0286 for the model of 2026-11-25, 13 epochs, after the candidate floor) maps to the driver's
-/// default confidence 0.5: ln 0.5 / ln 0.0286 = 0.195 (see `models/yolo/MODEL_CARD.md`). User models get 1 (raw
+/// data (raw score 0.15 for the model of 2026-11-26: 13 CPU epochs, then 39 + 36 GPU epochs) maps to the driver's
+/// default confidence 0.5: ln 0.5 / ln 0.15 = 0.365 (see `models/yolo/MODEL_CARD.md`). User models get 1 (raw
 /// scores) unless `yolo_score_power` says otherwise.
-pub const DEFAULT_MODEL_SCORE_POWER: f32 = 0.195;
+pub const DEFAULT_MODEL_SCORE_POWER: f32 = 0.365;
 
 /// The YOLO detector's tunables.
 #[derive(Clone, Debug, PartialEq)]
@@ -184,15 +184,17 @@ impl From<decode::Candidate> for Scored {
     }
 }
 
-/// The per-plane value maps for a frame: identity when stretched, the plane's AutoSTF curve when linear.
-fn stretch_curves(frame: &Frame) -> Vec<Option<StretchParams>> {
+/// The per-plane value maps for a frame: identity when stretched, the plane's AutoSTF curve when linear. Shared with
+/// the heat-map detectors ([`crate::heatmap`]), whose models were trained on the same stretched images.
+pub fn stretch_curves(frame: &Frame) -> Vec<Option<StretchParams>> {
     match frame.encoding {
         Encoding::Stretched => vec![None; frame.planes.len()],
         Encoding::Linear => frame.planes.iter().map(|p| Some(stretch::auto_params(p))).collect(),
     }
 }
 
-fn curve(p: Option<StretchParams>) -> impl Fn(f32) -> f32 {
+/// One plane's value map from [`stretch_curves`]: clamping to `0..=1` for `None`, the AutoSTF stretch otherwise.
+pub fn curve(p: Option<StretchParams>) -> impl Fn(f32) -> f32 {
     move |v: f32| match p {
         None => v.clamp(0.0, 1.0),
         Some(p) => {

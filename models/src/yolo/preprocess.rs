@@ -88,9 +88,13 @@ pub fn letterbox_geometry(w: usize, h: usize, size: usize) -> (f32, usize, usize
     (scale, nw, nh, pad_x, pad_y)
 }
 
+/// Resampling weights along one axis: for each output sample, the first input index and the weights of the
+/// consecutive inputs it reads (summing to 1).
+pub type Weights = Vec<(usize, Vec<f32>)>;
+
 /// Area-average weights for resampling `n_in` samples to `n_out` (≤ `n_in`): for each output sample, the first
 /// input index and the weights of the inputs it covers (summing to 1).
-fn area_weights(n_in: usize, n_out: usize) -> Vec<(usize, Vec<f32>)> {
+pub fn area_weights(n_in: usize, n_out: usize) -> Weights {
     let ratio = n_in as f64 / n_out as f64;
     (0..n_out)
         .map(|o| {
@@ -105,28 +109,28 @@ fn area_weights(n_in: usize, n_out: usize) -> Vec<(usize, Vec<f32>)> {
         .collect()
 }
 
-/// Resamples one plane's region to `nw × nh` by area averaging, writing rows of `out` with stride `stride` at
-/// offset `(ox, oy)`; `map` is applied to every output value (the stretch, when the frame is linear).
+/// Resamples one plane's region to `wx.len() × wy.len()` with the given per-axis weights (from [`area_weights`] or
+/// any other [`Weights`] over `r.width` and `r.height` inputs), writing rows of `out` with stride `stride` at offset
+/// `(ox, oy)`; `map` is applied to every output value (the stretch, when the frame is linear).
 #[allow(clippy::too_many_arguments)]
-fn resample_into(
+pub fn resample_into(
     plane: &[f32],
     frame_width: usize,
     r: Region,
-    nw: usize,
-    nh: usize,
+    wx: &Weights,
+    wy: &Weights,
     out: &mut [f32],
     stride: usize,
     (ox, oy): (usize, usize),
     map: &Map,
 ) {
-    let wx = area_weights(r.width, nw);
-    let wy = area_weights(r.height, nh);
+    let nw = wx.len();
     let mut row = vec![0.0f32; nw];
     for (oyi, (y0, wys)) in wy.iter().enumerate() {
         row.iter_mut().for_each(|v| *v = 0.0);
         for (k, wyk) in wys.iter().enumerate() {
             let src = &plane[(r.y + y0 + k) * frame_width + r.x..][..r.width];
-            for (v, (x0, wxs)) in row.iter_mut().zip(&wx) {
+            for (v, (x0, wxs)) in row.iter_mut().zip(wx) {
                 let s: f32 = wxs.iter().zip(&src[*x0..]).map(|(w, p)| w * p).sum();
                 *v += wyk * s;
             }
@@ -144,6 +148,7 @@ fn resample_into(
 pub fn letterbox(frame: &Frame, r: Region, size: usize, maps: &[&Map]) -> (Vec<f32>, Transform) {
     let (_, nw, nh, pad_x, pad_y) = letterbox_geometry(r.width, r.height, size);
     let plane_len = size * size;
+    let (wx, wy) = (area_weights(r.width, nw), area_weights(r.height, nh));
     let mut out = vec![PAD; 3 * plane_len];
     for c in 0..3 {
         let p = c.min(frame.planes.len() - 1);
@@ -158,8 +163,8 @@ pub fn letterbox(frame: &Frame, r: Region, size: usize, maps: &[&Map]) -> (Vec<f
             &frame.planes[p],
             frame.width,
             r,
-            nw,
-            nh,
+            &wx,
+            &wy,
             &mut out[c * plane_len..(c + 1) * plane_len],
             size,
             (pad_x, pad_y),
