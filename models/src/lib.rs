@@ -7,8 +7,10 @@
 
 pub mod annotate;
 pub mod decode;
+pub mod heatmap;
 pub mod naive;
 pub mod ops;
+pub mod pix2pix;
 pub mod plugins;
 pub mod registry;
 pub mod stretch;

@@ -72,6 +72,22 @@ fn builtin() -> Vec<DetectorInfo> {
                 .into(),
             available: crate::yolo::cached_availability(),
         },
+        DetectorInfo {
+            name: "xrai".into(),
+            label: "XRAI (explainable)".into(),
+            description: "a ResNet classifier on tiles and an XRAI heat map of where it looked, boxes from the map; \
+                          slow: seconds per tile with an object on a Raspberry Pi (Parisot & Jaziri 2024, technique 3)"
+                .into(),
+            available: crate::xrai::detector::cached_availability(),
+        },
+        DetectorInfo {
+            name: "pix2pix".into(),
+            label: "Pix2Pix (fast heat map)".into(),
+            description: "a Pix2Pix generator imitating the XRAI heat map in one pass per tile, boxes from the map \
+                          (Parisot & Jaziri 2024, technique 4)"
+                .into(),
+            available: crate::pix2pix::cached_availability(),
+        },
     ]
 }
 
@@ -95,6 +111,8 @@ pub fn create(name: &str) -> Result<Box<dyn Detector>, Error> {
     match info.name.as_str() {
         "naive" => Ok(Box::new(NaiveDetector::default())),
         "yolo" => Ok(Box::new(crate::yolo::YoloDetector::from_config()?)),
+        "xrai" => Ok(Box::new(crate::xrai::detector::XraiDetector::new()?)),
+        "pix2pix" => Ok(Box::new(crate::pix2pix::Pix2PixDetector::new()?)),
         other => match plugins().entries.iter().find(|p| p.name == other) {
             Some(plugin) => plugin.create(),
             None => Err(Error::new(format!("detector '{other}' is listed but not built in"))),
@@ -111,6 +129,18 @@ mod tests {
         assert_eq!(detectors()[0].name, default_name());
         let d = create("NAIVE").expect("naive detector");
         assert_eq!(d.name(), "naive");
+    }
+
+    #[test]
+    fn heat_map_detectors_follow_yolo_and_are_created_when_available() {
+        let names: Vec<String> = builtin().into_iter().map(|d| d.name).collect();
+        assert_eq!(names, ["naive", "yolo", "xrai", "pix2pix"]);
+        for name in ["xrai", "pix2pix"] {
+            match find(name).expect("listed").available {
+                Ok(()) => assert_eq!(create(name).expect("created").name(), name),
+                Err(why) => assert_eq!(create(name).err().expect("an error").message(), why),
+            }
+        }
     }
 
     #[test]

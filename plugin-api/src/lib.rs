@@ -167,6 +167,12 @@ pub trait Detector: Send {
     fn name(&self) -> &str;
     /// Finds the objects in one frame.
     fn detect(&mut self, frame: &Frame) -> Result<Detections, Error>;
+
+    /// Gives the detector a way to say how far a long [`Detector::detect`] has got. Hosts call it before `detect`
+    /// (the driver to publish a progress number, the CLI to print one); a detector that takes long calls `report`
+    /// during `detect` with the fraction done, `0.0..=1.0`, increasing, ending at `1.0`. The default ignores it: a
+    /// quick detector need not report. Not part of the C ABI (plugins run without progress).
+    fn set_progress(&mut self, _report: Box<dyn FnMut(f32) + Send>) {}
 }
 
 /// A detector's error: a message meant for the astronomer (it ends up in an INDI message and in the CLI's report).

@@ -19,6 +19,7 @@
 //! Runtime. Cost (`cargo run --release -p dso-models --example xrai_bench`): about 30 ms of segmentation and 15 ms of
 //! ranking for 224×224, the rest is the 2 × `steps` gradients.
 
+pub mod detector;
 pub mod felzenszwalb;
 pub mod gaussian;
 pub mod ig;
