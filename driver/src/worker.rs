@@ -64,6 +64,14 @@ pub enum Outcome {
         /// The source's name.
         source: String,
     },
+    /// A slow detector (XRAI) reports how far it is with the frame in work: `Started`, then any number of these
+    /// (whole percents, each larger than the last), then `Finished`.
+    Progress {
+        /// The source's name.
+        source: String,
+        /// Percent done, 0–100.
+        percent: u8,
+    },
     /// The frame is done, or failed with a message for the astronomer.
     Finished {
         /// The source's name.
@@ -89,9 +97,10 @@ pub struct Worker {
 
 impl Worker {
     /// Starts the thread; `report` is called from it for every outcome.
-    pub fn spawn(limits: decode::Limits, report: impl Fn(Outcome) + Send + 'static) -> Self {
+    pub fn spawn(limits: decode::Limits, report: impl Fn(Outcome) + Send + Sync + 'static) -> Self {
         let shared = Arc::new((Mutex::new(Slot::default()), Condvar::new()));
         let theirs = Arc::clone(&shared);
+        let report: Report = Arc::new(report);
         let thread = std::thread::Builder::new()
             .name("dso-worker".into())
             .spawn(move || run(&theirs, &limits, &report))
@@ -124,7 +133,10 @@ impl Drop for Worker {
     }
 }
 
-fn run(shared: &(Mutex<Slot>, Condvar), limits: &decode::Limits, report: &dyn Fn(Outcome)) {
+/// Where outcomes go; shared with the progress callbacks the detectors hold.
+type Report = Arc<dyn Fn(Outcome) + Send + Sync>;
+
+fn run(shared: &(Mutex<Slot>, Condvar), limits: &decode::Limits, report: &Report) {
     let mut detectors: HashMap<String, Box<dyn Detector>> = HashMap::new();
     loop {
         let job = {
@@ -142,11 +154,24 @@ fn run(shared: &(Mutex<Slot>, Condvar), limits: &decode::Limits, report: &dyn Fn
         };
         report(Outcome::Started { source: job.source.name.clone() });
         let result = detector_for(&mut detectors, &job.detector).and_then(|d| {
+            d.set_progress(progress(Arc::clone(report), job.source.name.clone()));
             let bytes = job.payload.into_bytes(limits.max_bytes)?;
             analyse(&bytes, &job.source, d.as_mut(), job.selection, job.outputs, limits).map(Box::new)
         });
         report(Outcome::Finished { source: job.source.name, detector: job.detector, result });
     }
+}
+
+/// A detector's progress callback for one frame: fractions become whole percents, sent only when they grow.
+fn progress(report: Report, source: String) -> Box<dyn FnMut(f32) + Send> {
+    let mut last = 0u8;
+    Box::new(move |fraction: f32| {
+        let percent = (fraction.clamp(0.0, 1.0) * 100.0).floor() as u8;
+        if percent > last {
+            last = percent;
+            report(Outcome::Progress { source: source.clone(), percent });
+        }
+    })
 }
 
 /// The detector by name, created on first use and kept (models stay loaded between frames).
@@ -159,4 +184,27 @@ fn detector_for<'a>(
         cache.insert(name.to_owned(), d);
     }
     cache.get_mut(name).ok_or_else(|| format!("detector '{name}' vanished"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_sends_whole_percents_only_when_they_grow() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&seen);
+        let report: Report = Arc::new(move |o| {
+            if let Outcome::Progress { source, percent } = o {
+                sink.lock().unwrap().push((source, percent));
+            }
+        });
+        let mut cb = progress(report, "CCD".into());
+        for f in [0.0, 0.101, 0.105, 0.5, 0.4, f32::NAN, 1.0, 1.5] {
+            cb(f);
+        }
+        let got: Vec<u8> = seen.lock().unwrap().iter().map(|(_, p)| *p).collect();
+        assert_eq!(got, vec![10, 50, 100]);
+        assert!(seen.lock().unwrap().iter().all(|(s, _)| s == "CCD"));
+    }
 }

@@ -44,6 +44,11 @@ impl Device {
                 props::set_text(&mut self.results, "SUMMARY", &format!("analysing {source}…"));
                 self.publish(|d| &d.results, None);
             }
+            Outcome::Progress { source, percent } => {
+                self.results.state = PropertyState::Busy;
+                props::set_text(&mut self.results, "SUMMARY", &format!("analysing {source}… {percent} %"));
+                self.publish(|d| &d.results, None);
+            }
             Outcome::Finished { source, detector, result: Ok(a) } => {
                 self.frames_processed += 1;
                 let summary = a.report.summary();
