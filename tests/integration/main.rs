@@ -5,6 +5,7 @@ mod support;
 
 mod cli;
 mod config;
+mod heatmaps;
 mod plugins;
 mod protocol;
 mod server;

@@ -7,9 +7,9 @@
 //! `models/pix2pix/train.py` on the classifier's XRAI maps) takes the same stretched 224×224 RGB tiles as the
 //! classifier and outputs the XRAI map of class "deep-sky object" divided by [`MAP_SCALE`] and clipped to `0..=1`.
 //!
-//! Everything around the model is [`crate::heatmap`]: tiles, stitching, boxes. A box's confidence is the peak of the
-//! stitched map over its region: how strongly the imitated explanation points there (1 where it saturates). It is
-//! not a probability; the host's default threshold 0.5 equals the map threshold, so every box clears it.
+//! Everything around the model is [`crate::heatmap`]: tiles, stitching, boxes. A box's confidence comes from the peak
+//! of the stitched map over its region, how strongly the imitated explanation points there: `peak ^`
+//! [`CONFIDENCE_POWER`], calibrated on generated data so that the host's default threshold 0.5 is the best-F1 point.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -31,7 +31,7 @@ pub const MODEL_FILE: &str = "dso_pix2pix.onnx";
 pub const MODEL_ENV: &str = "DSO_PIX2PIX_MODEL";
 
 /// The Pix2Pix detector's tunables.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Pix2PixParams {
     /// How frames are cut into tiles.
     pub tiling: Tiling,
@@ -39,6 +39,18 @@ pub struct Pix2PixParams {
     pub boxes: BoxParams,
     /// ONNX Runtime intra-op threads; 0 lets it use every core.
     pub threads: usize,
+    /// A box's confidence is its region's peak raised to this power ([`CONFIDENCE_POWER`] by default).
+    pub confidence_power: f32,
+}
+
+/// `confidence = peak ^ power`: the best-F1 peak threshold on the generator's held-out patches (never the real dev
+/// set) maps to the host's default confidence 0.5, as for the YOLO model (`models/pix2pix/MODEL_CARD.md`).
+pub const CONFIDENCE_POWER: f32 = 0.53;
+
+impl Default for Pix2PixParams {
+    fn default() -> Self {
+        Self { tiling: Tiling::default(), boxes: BoxParams::default(), threads: 0, confidence_power: CONFIDENCE_POWER }
+    }
 }
 
 /// The generator file: [`MODEL_ENV`] if set, else the shipped [`MODEL_FILE`] beside the executable, in
@@ -109,7 +121,8 @@ impl Detector for Pix2PixDetector {
             stitcher.add(*tile, map);
         }
         let map = stitcher.finish();
-        let objects = heatmap::boxes(&map, &self.params.boxes, |b| b.peak);
+        let power = self.params.confidence_power;
+        let objects = heatmap::boxes(&map, &self.params.boxes, |b| b.peak.clamp(0.0, 1.0).powf(power));
         Ok(Detections { objects, heatmap: Some(map) })
     }
 }

@@ -8,10 +8,9 @@
 //! [`crate::pix2pix::MAP_SCALE`] and clipped to `0..=1`, is what the heat map shows; tiles it does not believe in
 //! count as 0. Tiles, stitching and boxes are [`crate::heatmap`], shared with the Pix2Pix detector.
 //!
-//! A box's confidence is `P × min(1, peak)`: `P` the largest P(deep-sky object) of the tiles its region touches (the
-//! classifier's belief that there is something), `peak` the region's highest map value (how strongly XRAI points
-//! there). A region that the classifier and the explanation both back scores high; one that only leaked from a
-//! neighbouring tile's map scores what that tile's classification allows.
+//! A box's confidence is `P`, the largest P(deep-sky object) of the tiles its region touches: the classifier says
+//! *whether* there is something, XRAI only *where* (the map's regions are ranked within the image, see
+//! [`crate::heatmap::boxes`], so their absolute level is no evidence).
 //!
 //! XRAI costs `2 × steps` gradients per explained tile (a second or more on a Raspberry Pi at the default 32 steps,
 //! against the reference's 100), so the detector reports its progress after each explained tile through
@@ -256,7 +255,7 @@ impl Detector for XraiDetector {
                 .zip(&probabilities)
                 .filter(|(t, _)| touches(&b.pixels, b.bbox, frame.width, t))
                 .fold(0.0f32, |m, (_, &p)| m.max(p));
-            p * b.peak.min(1.0)
+            p
         });
         self.stats.probabilities = probabilities;
         self.stats.total = start.elapsed();
