@@ -104,7 +104,8 @@ fn main() {
     println!();
     println!("| frame (16-bit FITS, end to end) | XRAI | Pix2Pix | XRAI / Pix2Pix |");
     println!("|---|---|---|---|");
-    for (w, h) in [(1280, 1024)] {
+    {
+        let (w, h) = (1280, 1024);
         let sky = Sky::render(w, h, (w as f32 * 0.6, h as f32 * 0.4), w as f32 / 12.0, 5);
         let fits = sky.to_fits();
         let x = frame_ms(&mut xd, &fits);

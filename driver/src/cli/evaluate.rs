@@ -268,7 +268,8 @@ fn markdown(a: &EvalArgs, data: &Dataset, evals: &[Evaluation], unavailable: &[S
         "\nRead every row against the trivial baseline: about a third of the labels cover more than 70 % of the patch, \
          so one full-frame box per image already scores F1 0.25. (Its AP50 is 0.06 with all-point interpolation over \
          all labels; 0.08 over the large ones.) What limits each detector, and its figures on generated data, are in \
-         `docs/NAIVE.md` and `docs/YOLO.md`; `models/yolo/MODEL_CARD.md` describes the shipped YOLO model."
+         `docs/NAIVE.md`, `docs/YOLO.md` and `docs/HEATMAPS.md` (xrai, pix2pix); the model cards are \
+         `models/yolo/MODEL_CARD.md`, `models/classifier/MODEL_CARD.md` and `models/pix2pix/MODEL_CARD.md`."
     );
     let _ = writeln!(md, "\nRecall by object size at the operating confidence:\n");
     let _ = writeln!(md, "| detector | small | medium | large |\n|---|---|---|---|");
