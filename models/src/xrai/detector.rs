@@ -10,7 +10,7 @@
 //!
 //! A box's confidence is `P`, the largest P(deep-sky object) of the tiles its region touches: the classifier says
 //! *whether* there is something, XRAI only *where* (the map's regions are ranked within the image, see
-//! [`crate::heatmap::boxes`], so their absolute level is no evidence).
+//! [`mod@crate::heatmap::boxes`], so their absolute level is no evidence).
 //!
 //! XRAI costs `2 × steps` gradients per explained tile (a second or more on a Raspberry Pi at the default 32 steps,
 //! against the reference's 100), so the detector reports its progress after each explained tile through
