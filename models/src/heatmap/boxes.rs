@@ -208,7 +208,7 @@ mod tests {
 
     #[test]
     fn the_threshold_follows_the_peak_above_the_floor() {
-        let p = BoxParams::default();
+        let p = BoxParams { relative: 0.5, merge_gap: 0.0, ..Default::default() };
         let dim = map_with(100, 100, |x, _| if x < 50 { 0.08 } else { 0.0 });
         assert!(boxes(&dim, &p, |b| b.peak).is_empty(), "nothing above the floor, no box");
         // two plateaus, 0.3 and 0.8: only the brighter is at least half the peak
