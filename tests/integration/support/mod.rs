@@ -106,7 +106,12 @@ impl<S: Read + Write + ReadTimeout> Peer<S> {
                     self.received.push(m.map_err(|e| e.to_string()));
                 }
             }
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            // a signal (a child process of the test exiting) may interrupt the read: the caller's loop reads again
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut | std::io::ErrorKind::Interrupted
+                ) => {}
             Err(e) => panic!("reading from the peer: {e}"),
         }
     }
