@@ -4,7 +4,7 @@
 #   1. synthetic training patches from the project's generator (all cores);
 #   2. in the background: classifier patches -> DSO/no-DSO classifier -> XRAI teacher maps -> Pix2Pix generator;
 #   3. in the foreground, sharing the GPU: the YOLO detector, continued from given weights.
-# Inputs (from the repository root): $DATA/cmp (composite patches, generator layout, any size), $DATA/whl (wheels
+# Inputs (from the repository root; models/gpu/prepare.py makes them): $DATA/cmp (composite patches, generator layout, any size), $DATA/whl (wheels
 # of ultralytics, ultralytics-thop and saliency when the machine lacks them), $DATA/yolo_start.pt (YOLO weights to
 # continue from), optional $CLS_INIT (classifier weights to continue from) and $CLS_LR. Budgets in seconds: YOLO_S, CLS_S, TEACH_S, P2P_S; sizes: SYN (synthetic patches).
 # Outputs in $RESULTS: yolo_best.pt, yolo_results.csv, dso_classifier.pt, pix2pix.pt, teacher_sample.npz, log.

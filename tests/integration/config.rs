@@ -34,11 +34,15 @@ fn save_then_restart_restores_camera_and_settings() {
     assert_eq!(number_of(&settings, "MAX_DETECTIONS"), Some(7.0));
 
     // CONFIG_DEFAULT restores the factory values; CONFIG_PURGE deletes the file.
+    let from = d.peer.received.len();
     d.peer.send("<newSwitchVector device=\"DSO Detector\" name=\"CONFIG_PROCESS\"><oneSwitch name=\"CONFIG_DEFAULT\">On</oneSwitch></newSwitchVector>");
-    let settings = d.peer.wait(secs(5), |m| is_set(m, "DSO_SETTINGS"));
+    let settings = d.peer.wait_from(from, secs(5), |m| is_set(m, "DSO_SETTINGS"));
     assert_eq!(number_of(&settings, "CONFIDENCE"), Some(dso_detector::report::DEFAULT_CONFIDENCE as f64));
+    // CONFIG_DEFAULT's own CONFIG_PROCESS answer, so that it cannot be taken for the purge's below
+    d.peer.wait_from(from, secs(5), |m| is_set(m, "CONFIG_PROCESS") && state_of(m) == Some(PropertyState::Ok));
+    let from = d.peer.received.len();
     d.peer.send("<newSwitchVector device=\"DSO Detector\" name=\"CONFIG_PROCESS\"><oneSwitch name=\"CONFIG_PURGE\">On</oneSwitch></newSwitchVector>");
-    d.peer.wait(secs(5), |m| is_set(m, "CONFIG_PROCESS") && state_of(m) == Some(PropertyState::Ok));
+    d.peer.wait_from(from, secs(5), |m| is_set(m, "CONFIG_PROCESS") && state_of(m) == Some(PropertyState::Ok));
     assert!(!config.exists());
 }
 
