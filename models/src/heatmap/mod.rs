@@ -46,7 +46,11 @@ pub fn run_tiles(source: &TileSource, tiles: &[Region], model: &mut TileModel) -
     for batch in tiles.chunks(model.max_batch().max(1)) {
         let inputs: Vec<f32> = batch.iter().flat_map(|t| source.input(*t)).collect();
         let outputs = model.run(&inputs)?;
-        out.extend(outputs.chunks_exact(outputs.len() / batch.len()).map(<[f32]>::to_vec));
+        let per = outputs.len() / batch.len();
+        if per == 0 || per * batch.len() != outputs.len() {
+            return Err(format!("the model gave {} values for {} tiles", outputs.len(), batch.len()));
+        }
+        out.extend(outputs.chunks_exact(per).map(<[f32]>::to_vec));
     }
     Ok(out)
 }
