@@ -15,6 +15,10 @@ mod sky;
 
 #[path = "common/python.rs"]
 mod python;
+
+#[path = "../../models/tests/xrai/npy.rs"]
+#[allow(dead_code)]
+mod npy;
 use std::path::Path;
 use std::time::Instant;
 
@@ -48,12 +52,9 @@ fn median_secs(rounds: usize, mut f: impl FnMut()) -> f64 {
     )
 }
 
-/// The fixture's `input.npy`: little-endian `f4`, shape (224, 224, 3), version-1 header.
+/// The fixture's `input.npy`: `f4`, shape (224, 224, 3).
 fn fixture_patch(path: &Path) -> Array3<f32> {
-    let bytes = std::fs::read(path).expect("input.npy");
-    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-    let values = bytes[10 + header_len..].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-    Array3::from_shape_vec((224, 224, 3), values.collect()).expect("224 × 224 × 3")
+    Array3::from_shape_vec((224, 224, 3), npy::Npy::read(path).f32s()).expect("224 × 224 × 3")
 }
 
 fn frame_ms(det: &mut dyn Detector, fits: &[u8]) -> f64 {

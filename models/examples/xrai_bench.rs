@@ -6,6 +6,10 @@
 //! cargo run --release -p dso-models --example xrai_bench
 //! ```
 
+#[path = "../tests/xrai/npy.rs"]
+#[allow(dead_code)]
+mod npy;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -13,14 +17,9 @@ use dso_models::xrai::felzenszwalb::Graph;
 use dso_models::xrai::{rank_regions, segments, OnnxGradient, RankConfig, XraiConfig};
 use ndarray::Array3;
 
-/// The fixture's `input.npy`: a little-endian `f4` array of shape (224, 224, 3) after a version-1 header.
+/// The fixture's `input.npy`: `f4`, shape (224, 224, 3).
 fn input(dir: &Path) -> Array3<f32> {
-    let bytes = std::fs::read(dir.join("input.npy")).expect("input.npy");
-    let header_len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-    let header = String::from_utf8_lossy(&bytes[10..10 + header_len]);
-    assert!(header.contains("'<f4'") && header.contains("(224, 224, 3)"), "unexpected header {header}");
-    let values = bytes[10 + header_len..].chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-    Array3::from_shape_vec((224, 224, 3), values.collect()).expect("224 × 224 × 3 values")
+    Array3::from_shape_vec((224, 224, 3), npy::Npy::read(&dir.join("input.npy")).f32s()).expect("224 × 224 × 3")
 }
 
 /// Median wall time of `runs` calls, in milliseconds.

@@ -10,16 +10,6 @@ use dso_detector::indi::{Message, PropertyState, Values};
 use crate::support::sky::Sky;
 use crate::support::*;
 
-fn runs_here(what: &str, availability: Result<(), String>) -> bool {
-    match availability {
-        Ok(()) => true,
-        Err(why) => {
-            eprintln!("SKIPPED: the {what} detector cannot run here: {why}");
-            false
-        }
-    }
-}
-
 fn upload(d: &mut Driver, fits: &[u8]) {
     let b64 = base64::engine::general_purpose::STANDARD.encode(fits);
     d.peer.send(&format!(

@@ -15,13 +15,7 @@ const MISSING_ORT: &str = "/nonexistent/libonnxruntime.so.1.31.1";
 
 /// Whether this machine can run the YOLO detector; prints why not.
 fn yolo_runs_here() -> bool {
-    match dso_models::yolo::availability() {
-        Ok(()) => true,
-        Err(why) => {
-            eprintln!("SKIPPED: the YOLO detector cannot run here: {why}");
-            false
-        }
-    }
+    runs_here("YOLO", dso_models::yolo::availability())
 }
 
 #[test]

@@ -7,12 +7,11 @@
 
 use std::path::{Path, PathBuf};
 
-use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::{TensorElementType, TensorRef};
 
 use super::tiles::INPUT;
-use crate::yolo::runtime::environment;
+use crate::yolo::runtime::{open_session, signature};
 
 /// Most tiles per model run when the graph's batch dimension is free: enough to keep ONNX Runtime's threads busy,
 /// few enough that a batch of inputs stays small (8 × 600 kB).
@@ -65,22 +64,11 @@ impl TileModel {
         output: &str,
         shape: &[i64],
     ) -> Result<Self, String> {
-        let env = environment()?;
+        let session = open_session(path, threads, what)?;
         let fail = |why: String| format!("{what} {}: {why}", path.display());
-        if !path.is_file() {
-            return Err(fail("no such file".into()));
-        }
-        let mut builder = Session::builder(&env).map_err(|e| fail(e.to_string()))?;
-        builder = builder.with_optimization_level(GraphOptimizationLevel::Level3).map_err(|e| fail(e.to_string()))?;
-        if threads > 0 {
-            builder = builder.with_intra_threads(threads).map_err(|e| fail(e.to_string()))?;
-        }
-        let session = builder.commit_from_file(path).map_err(|e| fail(format!("not a loadable ONNX model: {e}")))?;
-        let sig =
-            |t: &ort::value::ValueType| (t.tensor_type(), t.tensor_shape().map(|s| s.to_vec()).unwrap_or_default());
         let f32_t = Some(TensorElementType::Float32);
         let side = INPUT as i64;
-        let batch = match session.inputs().iter().find(|i| i.name() == input).map(|i| sig(i.dtype())) {
+        let batch = match session.inputs().iter().find(|i| i.name() == input).map(|i| signature(i.dtype())) {
             Some((t, s)) if t == f32_t && s.len() == 4 && s[0] != 0 && s[1..] == [3, side, side] => s[0],
             other => {
                 return Err(fail(format!("input '{input}' is {other:?}; expected float32 [N, 3, {side}, {side}]")))
@@ -89,7 +77,7 @@ impl TileModel {
         if session.inputs().len() != 1 {
             return Err(fail(format!("expected one input ('{input}'), found {}", session.inputs().len())));
         }
-        match session.outputs().iter().find(|o| o.name() == output).map(|o| sig(o.dtype())) {
+        match session.outputs().iter().find(|o| o.name() == output).map(|o| signature(o.dtype())) {
             Some((t, s)) if t == f32_t && s.len() == shape.len() + 1 && s[1..] == *shape => {}
             other => return Err(fail(format!("output '{output}' is {other:?}; expected float32 [N, {shape:?}]"))),
         }

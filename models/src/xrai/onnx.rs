@@ -9,12 +9,11 @@
 use std::path::Path;
 
 use ndarray::{ArrayView2, ArrayView4};
-use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::{TensorElementType, TensorRef};
 
 use super::ig::Gradient;
-use crate::yolo::runtime::environment;
+use crate::yolo::runtime::{open_session, signature};
 
 /// Images per call when the graph's batch dimension is free.
 const DYNAMIC_BATCH: usize = 8;
@@ -38,26 +37,12 @@ impl std::fmt::Debug for OnnxGradient {
     }
 }
 
-/// A graph input's or output's element type and shape (`-1` for a free dimension).
-fn signature(dtype: &ort::value::ValueType) -> (Option<TensorElementType>, Vec<i64>) {
-    (dtype.tensor_type(), dtype.tensor_shape().map(|s| s.to_vec()).unwrap_or_default())
-}
-
 impl OnnxGradient {
     /// Loads a gradient graph with `threads` intra-op threads (0: ONNX Runtime's choice) and checks its inputs and
     /// outputs; the error names the file and what is wrong.
     pub fn load(path: &Path, threads: usize) -> Result<OnnxGradient, String> {
-        let env = environment()?;
+        let session = open_session(path, threads, "gradient graph")?;
         let fail = |what: String| format!("gradient graph {}: {what}", path.display());
-        if !path.is_file() {
-            return Err(fail("no such file".into()));
-        }
-        let mut builder = Session::builder(&env).map_err(|e| fail(e.to_string()))?;
-        builder = builder.with_optimization_level(GraphOptimizationLevel::Level3).map_err(|e| fail(e.to_string()))?;
-        if threads > 0 {
-            builder = builder.with_intra_threads(threads).map_err(|e| fail(e.to_string()))?;
-        }
-        let session = builder.commit_from_file(path).map_err(|e| fail(format!("not a loadable ONNX model: {e}")))?;
 
         let find_in = |name: &str| session.inputs().iter().find(|i| i.name() == name).map(|i| signature(i.dtype()));
         let find_out = |name: &str| session.outputs().iter().find(|o| o.name() == name).map(|o| signature(o.dtype()));

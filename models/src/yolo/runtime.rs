@@ -126,6 +126,28 @@ pub fn environment() -> Result<Environment, String> {
     ENV.get_or_init(init).clone()
 }
 
+/// Opens an ONNX model file for every model of the project (YOLO, the classifier and its gradient graph, the
+/// Pix2Pix generator): graph optimisation on, `threads` intra-op threads (0: ONNX Runtime's choice). Errors start
+/// with `what` and the path ("YOLO model /m/x.onnx: no such file").
+pub fn open_session(path: &Path, threads: usize, what: &str) -> Result<Session, String> {
+    let env = environment()?;
+    let fail = |why: String| format!("{what} {}: {why}", path.display());
+    if !path.is_file() {
+        return Err(fail("no such file".into()));
+    }
+    let mut builder = Session::builder(&env).map_err(|e| fail(e.to_string()))?;
+    builder = builder.with_optimization_level(GraphOptimizationLevel::Level3).map_err(|e| fail(e.to_string()))?;
+    if threads > 0 {
+        builder = builder.with_intra_threads(threads).map_err(|e| fail(e.to_string()))?;
+    }
+    builder.commit_from_file(path).map_err(|e| fail(format!("not a loadable ONNX model: {e}")))
+}
+
+/// A graph input's or output's element type and shape (`-1` for a free dimension), for checking it at load time.
+pub fn signature(dtype: &ort::value::ValueType) -> (Option<ort::value::TensorElementType>, Vec<i64>) {
+    (dtype.tensor_type(), dtype.tensor_shape().map(|s| s.to_vec()).unwrap_or_default())
+}
+
 /// Class names from ultralytics' `names` metadata, a Python dict literal: `{0: 'galaxy', 1: 'nebula'}`.
 pub fn parse_names_metadata(text: &str) -> Option<Vec<String>> {
     let body = text.trim().strip_prefix('{')?.strip_suffix('}')?;
@@ -184,17 +206,8 @@ impl Model {
     /// Loads a model with `threads` intra-op threads (0: ONNX Runtime's choice) and checks that it is a YOLO
     /// detector this code can drive; the error names the file and what is wrong.
     pub fn load(path: &Path, threads: usize) -> Result<Model, String> {
-        let env = environment()?;
+        let session = open_session(path, threads, "YOLO model")?;
         let fail = |what: String| format!("YOLO model {}: {what}", path.display());
-        if !path.is_file() {
-            return Err(fail("no such file".into()));
-        }
-        let mut builder = Session::builder(&env).map_err(|e| fail(e.to_string()))?;
-        builder = builder.with_optimization_level(GraphOptimizationLevel::Level3).map_err(|e| fail(e.to_string()))?;
-        if threads > 0 {
-            builder = builder.with_intra_threads(threads).map_err(|e| fail(e.to_string()))?;
-        }
-        let session = builder.commit_from_file(path).map_err(|e| fail(format!("not a loadable ONNX model: {e}")))?;
 
         let [input] = session.inputs() else {
             return Err(fail(format!("expected one input (the image), found {}", session.inputs().len())));

@@ -245,6 +245,17 @@ impl Drop for Driver {
 }
 
 /// Seconds.
+/// Whether a detector can run here (`availability` from its module); prints why not, for tests that then skip.
+pub fn runs_here(what: &str, availability: Result<(), String>) -> bool {
+    match availability {
+        Ok(()) => true,
+        Err(why) => {
+            eprintln!("SKIPPED: the {what} detector cannot run here: {why}");
+            false
+        }
+    }
+}
+
 pub fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
