@@ -9,7 +9,6 @@
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use dso_models::decode::{decode, format_from_path, Limits};
 use dso_models::heatmap::Tiling;
@@ -94,16 +93,14 @@ fn check(frame: &Frame, d: &Detections) {
     }
 }
 
-/// Runs a detector twice on a frame, checks the output and that both runs agree; returns it with the first run's
-/// time.
-fn run_twice(d: &mut dyn Detector, frame: &Frame) -> (Detections, f64) {
-    let start = Instant::now();
+/// Runs a detector twice on a frame, checks the output and that both runs agree; returns it. (Times: the
+/// `heatmaps` benchmark.)
+fn run_twice(d: &mut dyn Detector, frame: &Frame) -> Detections {
     let first = d.detect(frame).expect("detect");
-    let ms = start.elapsed().as_secs_f64() * 1e3;
     check(frame, &first);
     let second = d.detect(frame).expect("detect again");
     assert_eq!(first, second, "{} is not deterministic", d.name());
-    (first, ms)
+    first
 }
 
 fn peak(d: &Detections) -> f32 {
@@ -120,10 +117,10 @@ fn pix2pix_on_a_real_image_and_a_large_frame() {
     // smaller than the model input and not square: one tile, enlarged
     let tiny = Frame::new(150, 100, vec![sky(150, 100, (0.2, 0.05, 0.5, 0.8), (75.0, 50.0))], Encoding::Stretched);
     for frame in [tiny.unwrap(), small_image(), large_frame()] {
-        let (d, ms) = run_twice(&mut det, &frame);
+        let d = run_twice(&mut det, &frame);
         let tiles = Tiling::default().tiles(frame.width, frame.height).len();
         println!(
-            "pix2pix {}×{} ({tiles} tiles): {ms:.0} ms, {} boxes, map peak {:.2}",
+            "pix2pix {}×{} ({tiles} tiles): {} boxes, map peak {:.2}",
             frame.width,
             frame.height,
             d.objects.len(),
@@ -157,7 +154,7 @@ fn xrai_on_a_real_image_and_a_large_frame_reports_progress() {
         let reports = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&reports);
         det.set_progress(Box::new(move |f| sink.lock().unwrap().push(f)));
-        let (d, ms) = run_twice(&mut det, &frame);
+        let d = run_twice(&mut det, &frame);
         let stats = det.last_stats().clone();
         let tiles = Tiling::default().tiles(frame.width, frame.height).len();
         assert_eq!(stats.probabilities.len(), tiles);
@@ -171,7 +168,7 @@ fn xrai_on_a_real_image_and_a_large_frame_reports_progress() {
             assert!(run.iter().all(|f| (0.0..=1.0).contains(f)));
         }
         println!(
-            "xrai (4 steps) {}×{} ({tiles} tiles, {} explained, P {:.2?}): {ms:.0} ms, {} boxes, map peak {:.2}",
+            "xrai (4 steps) {}×{} ({tiles} tiles, {} explained, P {:.2?}): {} boxes, map peak {:.2}",
             frame.width,
             frame.height,
             stats.explained,
