@@ -6,7 +6,8 @@
 #   3. in the foreground, sharing the GPU: the YOLO detector, continued from given weights.
 # Inputs (from the repository root; models/gpu/prepare.py makes them): $DATA/cmp (composite patches, generator layout, any size), $DATA/whl (wheels
 # of ultralytics, ultralytics-thop and saliency when the machine lacks them), $DATA/yolo_start.pt (YOLO weights to
-# continue from), optional $CLS_INIT (classifier weights to continue from) and $CLS_LR. Budgets in seconds: YOLO_S, CLS_S, TEACH_S, P2P_S; sizes: SYN (synthetic patches).
+# continue from), optional $CLS_INIT (classifier weights to continue from) and $CLS_LR. Budgets in seconds: YOLO_S, CLS_S, TEACH_S, P2P_S; sizes: SYN (synthetic patches, generator seed SYN_SEED).
+# CHAIN=0 trains YOLO only (no classifier, teacher maps or Pix2Pix).
 # Outputs in $RESULTS: yolo_best.pt, yolo_results.csv, dso_classifier.pt, pix2pix.pt, teacher_sample.npz, log.
 # Local export afterwards: models/yolo/export.py, python3 -m models.classifier.export, python3 -m models.pix2pix.export.
 set -u
@@ -14,6 +15,7 @@ DATA=${DATA:-.devdata}
 RESULTS=${RESULTS:-out/gpu}
 WORK=${WORK:-/tmp/dso-train}
 SYN=${SYN:-3000}
+SYN_SEED=${SYN_SEED:-1}
 YOLO_S=${YOLO_S:-330}
 CLS_S=${CLS_S:-70}
 TEACH_S=${TEACH_S:-90}
@@ -53,7 +55,7 @@ export PYTHONPATH="$PWD:${PYTHONPATH:-}"
 log "python $(python3 -c 'import torch; print(torch.__version__, torch.cuda.is_available())'), $CPUS cpus"
 
 log "generating $SYN synthetic patches"
-python3 -m models.datagen --out "$WORK/syn" --seed 1 --synthetic "$SYN" --composite 0 --size 640 \
+python3 -m models.datagen --out "$WORK/syn" --seed "$SYN_SEED" --synthetic "$SYN" --composite 0 --size 640 \
     --stretch-target 0.12:0.35 --workers "$CPUS" 2>&1 | tail -3
 
 cat > "$WORK/data.yaml" <<YAML
@@ -63,6 +65,9 @@ nc: 3
 names: {0: galaxy, 1: nebula, 2: cluster}
 YAML
 
+if [ "${CHAIN:-1}" = 0 ]; then
+    CHAIN=""
+else
 (
     set -e
     log "classifier patches"
@@ -88,6 +93,7 @@ PY
     log "background chain done"
 ) > "$RESULTS/chain.log" 2>&1 &
 CHAIN=$!
+fi
 
 log "YOLO training (${YOLO_S} s)"
 python3 models/yolo/train.py --data "$WORK/data.yaml" --weights "$DATA/yolo_start.pt" --model yolov8n.yaml \
@@ -95,8 +101,10 @@ python3 models/yolo/train.py --data "$WORK/data.yaml" --weights "$DATA/yolo_star
     --device "$DEVICE" --workers 8 2>&1 | grep -E -v "^\s*$|it/s\]|s/it\]" | tail -40
 cp "$WORK/yolo/gpu/weights/best.pt" "$RESULTS/yolo_best.pt" 2>/dev/null
 cp "$WORK/yolo/gpu/results.csv" "$RESULTS/yolo_results.csv" 2>/dev/null
-log "YOLO done; waiting for the background chain"
-wait $CHAIN
-log "chain exit $?"
-cat "$RESULTS/chain.log"
+if [ -n "$CHAIN" ]; then
+    log "YOLO done; waiting for the background chain"
+    wait $CHAIN
+    log "chain exit $?"
+    cat "$RESULTS/chain.log"
+fi
 ls -la "$RESULTS"
