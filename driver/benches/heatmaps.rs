@@ -60,7 +60,7 @@ fn fixture_patch(path: &Path) -> Array3<f32> {
 fn frame_ms(det: &mut dyn Detector, fits: &[u8]) -> f64 {
     let source =
         Source { name: "bench".into(), format: ".fits".into(), timestamp: String::new(), received: Instant::now() };
-    let outputs = Outputs { annotated: true, heatmap: true };
+    let outputs = Outputs { annotated: true, heatmap: true, ..Outputs::default() };
     let limits = decode::Limits::default();
     1000.0
         * median_secs(ROUNDS, || {

@@ -6,7 +6,7 @@
 //! annotated JPEG; the time is from the first byte sent to the `DSO_ANNOTATED` BLOB received, and the memory is
 //! the driver's peak RSS. Each case runs `ROUNDS` times on one driver; the median is printed. The Python baseline
 //! (`models/tools/bench_naive.py`) base64-decodes, parses, stretches, removes stars, finds edges and contours, and
-//! writes the JPEG, in a fresh interpreter per case.
+//! writes the JPEG, binned to the driver's default picture size, in a fresh interpreter per case.
 
 #[path = "../../tests/integration/support/mod.rs"]
 #[allow(dead_code)]
@@ -50,8 +50,8 @@ fn driver_case(fits: &[u8], memfd: bool) -> (f64, f64) {
 
 /// The Python pipeline's median milliseconds and peak RSS, or why it could not run.
 fn python_case(path: &std::path::Path) -> Result<(f64, f64), String> {
-    let rounds = ROUNDS.to_string();
-    let nums = python::figures("bench_naive.py", &[path.to_str().unwrap(), "--rounds", &rounds])?;
+    let (rounds, side) = (ROUNDS.to_string(), dso_models::annotate::DEFAULT_MAX_SIDE.to_string());
+    let nums = python::figures("bench_naive.py", &[path.to_str().unwrap(), "--rounds", &rounds, "--max-side", &side])?;
     match nums.as_slice() {
         [ms, mib, ..] => Ok((*ms, *mib)),
         _ => Err(format!("unexpected output: {nums:?}")),

@@ -3,8 +3,8 @@
 //! `models/tools/bench_yolo.py`, same tiling), side by side.
 //!
 //! End to end is FITS bytes → [`dso_models::decode`] → [`dso_detector::pipeline::analyse_frame`] (detection at the
-//! default settings: whole-frame pass + tiles, NMS, selection, annotated JPEG), in one process with the model loaded
-//! once, as the driver's worker does. "Model" is the sum of `Session::run` times of that frame; the overhead is
+//! default settings: whole-frame pass + tiles, NMS, selection, annotated JPEG binned to the default picture size
+//! `DSO_SETTINGS.PICTURE_SIZE`), in one process with the model loaded once, as the driver's worker does. "Model" is the sum of `Session::run` times of that frame; the overhead is
 //! everything else. Each case runs `ROUNDS` times after one warm-up; medians are printed.
 
 #[path = "../../tests/integration/support/sky.rs"]
@@ -40,7 +40,7 @@ struct Case {
 fn rust_case(det: &mut YoloDetector, fits: &[u8]) -> Case {
     let source =
         Source { name: "bench".into(), format: ".fits".into(), timestamp: String::new(), received: Instant::now() };
-    let outputs = Outputs { annotated: true, heatmap: false };
+    let outputs = Outputs { annotated: true, ..Outputs::default() };
     let limits = decode::Limits::default();
     let once = |det: &mut YoloDetector| {
         let t = Instant::now();
@@ -65,9 +65,9 @@ fn rust_case(det: &mut YoloDetector, fits: &[u8]) -> Case {
 
 /// Python's median total ms, median model ms and runs, or why it could not run.
 fn python_case(model: &std::path::Path, frame: &std::path::Path) -> Result<(f64, f64, usize), String> {
-    let rounds = ROUNDS.to_string();
-    let nums =
-        python::figures("bench_yolo.py", &[model.to_str().unwrap(), frame.to_str().unwrap(), "--rounds", &rounds])?;
+    let (rounds, side) = (ROUNDS.to_string(), Outputs::default().max_side.to_string());
+    let args = [model.to_str().unwrap(), frame.to_str().unwrap(), "--rounds", &rounds, "--max-side", &side];
+    let nums = python::figures("bench_yolo.py", &args)?;
     match nums.as_slice() {
         [total, model, runs, ..] => Ok((*total, *model, *runs as usize)),
         _ => Err(format!("unexpected output: {nums:?}")),
@@ -87,7 +87,11 @@ fn main() {
     };
     let model = det.model_path().to_owned();
     let dir = tempfile::tempdir().unwrap();
-    println!("DSO Detector YOLO benchmark: FITS decode + stretch + whole-frame pass + tiles + NMS + annotated JPEG");
+    println!(
+        "DSO Detector YOLO benchmark: FITS decode + stretch + whole-frame pass + tiles + NMS + annotated JPEG \
+         (longest side ≤ {} px)",
+        Outputs::default().max_side
+    );
     println!(
         "model {} (input {}²); {} cores; median of {ROUNDS} frames after one warm-up",
         model.display(),

@@ -13,12 +13,22 @@ use dso_plugin_api::{Detection, Detector, Frame, HeatMap};
 use crate::report::{select, FrameInfo, Report, Selection};
 
 /// Which pictures to make besides the detections.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Outputs {
     /// The stretched frame as JPEG with the boxes drawn.
     pub annotated: bool,
     /// The detector's heat map as PNG, when it makes one.
     pub heatmap: bool,
+    /// The pictures' longest side in pixels, larger frames binned to fit; 0 = the frame's size
+    /// (`DSO_SETTINGS.PICTURE_SIZE`, default [`annotate::DEFAULT_MAX_SIDE`]).
+    pub max_side: usize,
+}
+
+impl Default for Outputs {
+    /// No pictures; the default size limit when they are turned on.
+    fn default() -> Self {
+        Self { annotated: false, heatmap: false, max_side: annotate::DEFAULT_MAX_SIDE }
+    }
 }
 
 /// Where an image comes from and how it is encoded.
@@ -76,12 +86,17 @@ pub fn analyse_frame(
         .map_err(|e| format!("detector '{name}': {e}"))?;
     let detections = select(found.objects, frame.width, frame.height, selection);
     let annotated = if outputs.annotated {
-        Some(annotate::annotated_jpeg(frame, &detections, 85).map_err(|e| format!("annotated image: {e}"))?)
+        Some(
+            annotate::annotated_jpeg(frame, &detections, 85, outputs.max_side)
+                .map_err(|e| format!("annotated image: {e}"))?,
+        )
     } else {
         None
     };
     let heatmap = match (&found.heatmap, outputs.heatmap) {
-        (Some(map), true) => Some(annotate::heatmap_png(map, Some(frame)).map_err(|e| format!("heat map image: {e}"))?),
+        (Some(map), true) => Some(
+            annotate::heatmap_png(map, Some(frame), outputs.max_side).map_err(|e| format!("heat map image: {e}"))?,
+        ),
         _ => None,
     };
     let info = FrameInfo {

@@ -3,8 +3,9 @@
 
 Same stages as the Rust driver on the same FITS file: base64 decode of the BLOB, FITS parse (16-bit, BZERO),
 auto-stretch (median/MAD midtones transfer), luminance binned to a 1024 px working size, white top-hat star mask,
-inpainting, background subtraction, Canny, contours, boxes, and the annotated JPEG at full size.
-Prints: `<median ms> <peak RSS MiB>`. Usage: bench_naive.py FRAME.fits [--rounds N]
+inpainting, background subtraction, Canny, contours, boxes, and the annotated JPEG, binned (cv2.INTER_AREA) when the
+frame's long side exceeds --max-side, as the driver does (0 = full size).
+Prints: `<median ms> <peak RSS MiB>`. Usage: bench_naive.py FRAME.fits [--rounds N] [--max-side PX]
 """
 import argparse
 import base64
@@ -51,7 +52,7 @@ def stretch(img: np.ndarray) -> np.ndarray:
     return mtf(m, x).astype(np.float32)
 
 
-def pipeline(blob_b64: bytes):
+def pipeline(blob_b64: bytes, max_side: int = 0):
     raw = base64.b64decode(blob_b64)
     img = stretch(parse_fits(raw))
     h, w = img.shape
@@ -71,9 +72,12 @@ def pipeline(blob_b64: bytes):
     contours, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     boxes = [cv2.boundingRect(c) for c in contours]
     boxes = [(x * f, y * f, bw * f, bh * f) for x, y, bw, bh in boxes if bw * bh >= 16]
+    k = -(-max(w, h) // max_side) if max_side and max(w, h) > max_side else 1
+    if k > 1:
+        img = cv2.resize(img, (-(-w // k), -(-h // k)), interpolation=cv2.INTER_AREA)
     rgb = cv2.cvtColor((img * 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
     for x, y, bw, bh in boxes[:20]:
-        cv2.rectangle(rgb, (x, y), (x + bw, y + bh), (0, 255, 255), 2)
+        cv2.rectangle(rgb, (x // k, y // k), ((x + bw) // k, (y + bh) // k), (0, 255, 255), 2)
     ok, jpeg = cv2.imencode(".jpg", rgb, [cv2.IMWRITE_JPEG_QUALITY, 85])
     return boxes, jpeg
 
@@ -82,13 +86,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("frame")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--max-side", type=int, default=0, help="annotated JPEG's longest side (0: full size)")
     a = ap.parse_args()
     cv2.setNumThreads(1)  # the driver's worker is one thread too
     blob = base64.b64encode(open(a.frame, "rb").read())
     times = []
     for _ in range(a.rounds):
         t = time.perf_counter()
-        pipeline(blob)
+        pipeline(blob, a.max_side)
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

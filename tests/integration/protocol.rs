@@ -163,6 +163,22 @@ fn upload_gets_results_and_annotated_image() {
     let img = image::load_from_memory(&b[0].data).expect("a JPEG");
     assert_eq!((img.width(), img.height()), (640, 480));
     d.peer.wait_from(0, secs(5), |m| is_set(m, "DSO_IMAGE_UPLOAD") && state_of(m) == Some(PropertyState::Ok));
+
+    // A picture size below the frame's: a binned preview, while the detections stay in frame pixels.
+    d.peer.send("<newNumberVector device=\"DSO Detector\" name=\"DSO_SETTINGS\"><oneNumber name=\"CONFIDENCE\">0.5</oneNumber><oneNumber name=\"MAX_DETECTIONS\">20</oneNumber><oneNumber name=\"PICTURE_SIZE\">320</oneNumber></newNumberVector>");
+    d.peer.wait(secs(5), |m| is_set(m, "DSO_SETTINGS") && number_of(m, "PICTURE_SIZE") == Some(320.0));
+    let from = d.peer.received.len();
+    d.peer.send(&format!(
+        "<newBLOBVector device=\"DSO Detector\" name=\"DSO_IMAGE_UPLOAD\"><oneBLOB name=\"IMAGE\" size=\"{0}\" format=\".fits\">{b64}</oneBLOB></newBLOBVector>",
+        fits.len()
+    ));
+    let m = d.peer.wait_from(from, secs(20), ok_results);
+    assert_found_galaxy(&m, &sky, "upload");
+    let blob = d.peer.wait_from(from, secs(20), |m| is_set(m, "DSO_ANNOTATED"));
+    let Message::Set(set) = blob else { unreachable!() };
+    let dso_detector::indi::Values::Blob(b) = &set.values else { panic!("not a BLOB") };
+    let img = image::load_from_memory(&b[0].data).expect("a JPEG");
+    assert_eq!((img.width(), img.height()), (320, 240));
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use anyhow::Context;
 use clap::Args;
-use dso_models::{decode, registry};
+use dso_models::{annotate, decode, registry};
 use dso_plugin_api::Detection;
 
 use super::{ensure_dir, files};
@@ -36,6 +36,10 @@ pub struct DetectArgs {
     /// Write `<stem>.jpg`, the stretched image with boxes, here.
     #[arg(long)]
     annotated_dir: Option<PathBuf>,
+    /// Longest side of the annotated images and heat maps in pixels (larger frames are binned to fit); 0 = full
+    /// size. Detections always use the full frame.
+    #[arg(long, default_value_t = annotate::DEFAULT_MAX_SIDE)]
+    max_side: usize,
     /// Write `<stem>.png` heat maps here (detectors that make one).
     #[arg(long)]
     heatmap_dir: Option<PathBuf>,
@@ -75,7 +79,8 @@ pub(super) fn run(a: &DetectArgs) -> anyhow::Result<bool> {
     let mut detector = registry::create(&a.detector).map_err(|e| anyhow::anyhow!("{e}"))?;
     let inputs = files::expand(&a.inputs);
     let selection = Selection { confidence: a.confidence, max_detections: a.max_detections };
-    let outputs = Outputs { annotated: a.annotated_dir.is_some(), heatmap: a.heatmap_dir.is_some() };
+    let outputs =
+        Outputs { annotated: a.annotated_dir.is_some(), heatmap: a.heatmap_dir.is_some(), max_side: a.max_side };
     let limits = decode::Limits::default();
     let bar = progress(inputs.len());
     let mut failed = 0;

@@ -16,7 +16,7 @@ mod results;
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
-use dso_models::registry;
+use dso_models::{annotate, registry};
 
 use crate::indi::format_timestamp;
 use crate::indi::{
@@ -181,6 +181,15 @@ impl Device {
                         500.0,
                         1.0,
                         report::DEFAULT_MAX_DETECTIONS as f64,
+                    ),
+                    num(
+                        "PICTURE_SIZE",
+                        "Picture size (px, 0 = full)",
+                        "%.0f",
+                        0.0,
+                        65535.0,
+                        256.0,
+                        annotate::DEFAULT_MAX_SIDE as f64,
                     ),
                 ],
             ),
@@ -509,6 +518,7 @@ impl Device {
         let outputs = Outputs {
             annotated: props::is_on(&self.outputs, "ANNOTATED_IMAGE"),
             heatmap: props::is_on(&self.outputs, "HEATMAP"),
+            max_side: props::number_value(&self.settings, "PICTURE_SIZE").max(0.0) as usize,
         };
         (detector, selection, outputs)
     }

@@ -121,14 +121,38 @@ fn boxes_outside_or_absurd_never_panic() {
 #[test]
 fn annotated_jpeg_decodes_back_at_full_size() {
     let f = grey_frame(320, 200, 0.25);
-    let bytes = annotated_jpeg(&f, &[det(10.0, 40.0, 100.0, 50.0, "galaxy")], 85).unwrap();
+    let bytes = annotated_jpeg(&f, &[det(10.0, 40.0, 100.0, 50.0, "galaxy")], 85, 320).unwrap();
     let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg).unwrap().to_rgb8();
     assert_eq!(img.dimensions(), (320, 200));
     // The box survives JPEG: its left edge is yellow-ish.
     let p = img.get_pixel(10, 65);
     assert!(p[0] > 180 && p[1] > 170 && p[2] < 140, "{p:?}");
     let empty = Frame { width: 0, height: 0, planes: vec![], encoding: Encoding::Stretched, header: vec![] };
-    assert!(annotated_jpeg(&empty, &[], 85).is_err());
+    assert!(annotated_jpeg(&empty, &[], 85, 0).is_err());
+}
+
+#[test]
+fn large_frames_give_a_binned_preview_with_the_boxes_scaled() {
+    // 900×600, left half dark and right half bright, limit 300 → binned by 3 → 300×200.
+    let plane: Vec<f32> = (0..900 * 600).map(|i| if i % 900 < 450 { 0.1 } else { 0.8 }).collect();
+    let f = Frame::new(900, 600, vec![plane], Encoding::Stretched).unwrap();
+    let bytes = annotated_jpeg(&f, &[det(30.0, 120.0, 300.0, 150.0, "galaxy")], 90, 300).unwrap();
+    let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Jpeg).unwrap().to_rgb8();
+    assert_eq!(img.dimensions(), (300, 200));
+    // Grey levels survive the binning (block means), away from the box and the step.
+    assert!(img.get_pixel(60, 190)[1].abs_diff(26) <= 3, "{:?}", img.get_pixel(60, 190));
+    assert!(img.get_pixel(250, 190)[1].abs_diff(204) <= 3, "{:?}", img.get_pixel(250, 190));
+    // The box's left edge is at x = 30 / 3 = 10 in the preview, its top at 40, its bottom at 90.
+    let yellow = |p: &Rgb<u8>| p[0] > 180 && p[1] > 170 && p[2] < 140;
+    assert!(yellow(img.get_pixel(10, 65)), "{:?}", img.get_pixel(10, 65));
+    assert!(!yellow(img.get_pixel(30, 65)), "{:?}", img.get_pixel(30, 65));
+    assert!(yellow(img.get_pixel(60, 89)), "{:?}", img.get_pixel(60, 89));
+    // No limit, or a frame already small enough: full size.
+    let full = annotated_jpeg(&f, &[], 85, 0).unwrap();
+    let full = image::load_from_memory_with_format(&full, image::ImageFormat::Jpeg).unwrap();
+    assert_eq!((full.width(), full.height()), (900, 600));
+    let same = annotated_jpeg(&f, &[], 85, 900).unwrap();
+    assert_eq!(image::load_from_memory_with_format(&same, image::ImageFormat::Jpeg).unwrap().width(), 900);
 }
 
 #[test]
@@ -152,13 +176,22 @@ fn heat_map_colours_at_zero_and_one() {
 fn heat_map_png_round_trips_and_checks_sizes() {
     let values: Vec<f32> = (0..50 * 40).map(|i| (i % 50) as f32 / 49.0).collect();
     let map = HeatMap { width: 50, height: 40, values };
-    let bytes = heatmap_png(&map, Some(&grey_frame(50, 40, 0.1))).unwrap();
+    let bytes = heatmap_png(&map, Some(&grey_frame(50, 40, 0.1)), 0).unwrap();
     let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png).unwrap().to_rgb8();
     assert_eq!(img.dimensions(), (50, 40));
     assert_eq!(img.get_pixel(49, 0), &colormap::inferno(1.0));
-    assert!(matches!(heatmap_png(&map, Some(&grey_frame(10, 10, 0.1))), Err(AnnotateError::Size(_))));
+    assert!(matches!(heatmap_png(&map, Some(&grey_frame(10, 10, 0.1)), 0), Err(AnnotateError::Size(_))));
+    assert!(matches!(heatmap_png(&map, Some(&grey_frame(10, 10, 0.1)), 5), Err(AnnotateError::Size(_))));
     let bad = HeatMap { width: 3, height: 3, values: vec![0.0; 4] };
-    assert!(matches!(heatmap_png(&bad, None), Err(AnnotateError::Size(_))));
+    assert!(matches!(heatmap_png(&bad, None, 2), Err(AnnotateError::Size(_))));
+    // Binned: 50×40 limited to 25 → 25×20, the hottest column (values 48/49 and 1) still bright at the right.
+    let small = heatmap_png(&map, Some(&grey_frame(50, 40, 0.1)), 25).unwrap();
+    let small = image::load_from_memory_with_format(&small, image::ImageFormat::Png).unwrap().to_rgb8();
+    assert_eq!(small.dimensions(), (25, 20));
+    let right = small.get_pixel(24, 0);
+    let expect = colormap::inferno(0.99).0;
+    assert!(right.0.iter().zip(expect).all(|(&g, e)| g.abs_diff(e) <= 6), "{right:?} vs {expect:?}");
+    assert_eq!(heatmap_png(&map, None, 25).map(|b| b.len() > 8), Ok(true));
     let nan = HeatMap { width: 1, height: 1, values: vec![f32::NAN] };
     assert_eq!(heatmap_rgb8(&nan, None).unwrap().get_pixel(0, 0), &colormap::inferno(0.0));
 }
@@ -198,8 +231,17 @@ fn bench_annotate_4096() {
     eprintln!("{n}×{n} colour, best of 5:");
     eprintln!("  to_rgb8 (stretched) {:.0} ms", best_ms(5, || to_rgb8(&stretched)));
     eprintln!("  to_rgb8 (linear, auto stretch) {:.0} ms", best_ms(5, || to_rgb8(&linear)));
+    eprintln!("  binned by 2 {:.0} ms", best_ms(5, || binned(&linear, 2)));
     eprintln!("  draw 20 boxes {:.1} ms", best_ms(5, || draw_detections_mut(&mut img.clone(), &dets)));
-    eprintln!("  annotated_jpeg (linear, q85) {:.0} ms", best_ms(5, || annotated_jpeg(&linear, &dets, 85).unwrap()));
+    eprintln!("  annotated_jpeg (linear, q85) {:.0} ms", best_ms(5, || annotated_jpeg(&linear, &dets, 85, 0).unwrap()));
+    eprintln!(
+        "  annotated_jpeg (linear, q85, ≤ {DEFAULT_MAX_SIDE} px) {:.0} ms",
+        best_ms(5, || annotated_jpeg(&linear, &dets, 85, DEFAULT_MAX_SIDE).unwrap())
+    );
     eprintln!("  heatmap_rgb8 over the frame {:.0} ms", best_ms(5, || heatmap_rgb8(&map, Some(&linear)).unwrap()));
-    eprintln!("  heatmap_png over the frame {:.0} ms", best_ms(5, || heatmap_png(&map, Some(&linear)).unwrap()));
+    eprintln!("  heatmap_png over the frame {:.0} ms", best_ms(5, || heatmap_png(&map, Some(&linear), 0).unwrap()));
+    eprintln!(
+        "  heatmap_png over the frame, ≤ {DEFAULT_MAX_SIDE} px {:.0} ms",
+        best_ms(5, || heatmap_png(&map, Some(&linear), DEFAULT_MAX_SIDE).unwrap())
+    );
 }

@@ -105,22 +105,46 @@ pub fn noise_sigma(plane: &Plane, lag: usize) -> f32 {
 /// Downsamples by an integer factor, averaging each `factor × factor` block (partial blocks at the right and bottom
 /// edges average what they have). Non-finite samples are skipped; a block with none becomes NaN.
 pub fn bin(plane: &Plane, factor: usize) -> Plane {
+    bin_samples(&plane.data, plane.width, plane.height, factor)
+}
+
+/// [`bin`] for borrowed `width × height` samples (a frame's plane, a heat map), without copying them into a
+/// [`Plane`] first. Rows missing from a short `data` count as absent samples.
+pub fn bin_samples(data: &[f32], width: usize, height: usize, factor: usize) -> Plane {
     let f = factor.max(1);
-    let (w, h) = (plane.width.div_ceil(f), plane.height.div_ceil(f));
-    let mut sum = vec![0.0f32; w * h];
-    let mut count = vec![0u32; w * h];
-    for y in 0..plane.height {
-        let row = &plane.data[y * plane.width..(y + 1) * plane.width];
-        let out = (y / f) * w;
-        for (x, &v) in row.iter().enumerate() {
-            if v.is_finite() {
-                sum[out + x / f] += v;
-                count[out + x / f] += 1;
+    let (w, h) = (width.div_ceil(f), height.div_ceil(f));
+    let mut out = vec![f32::NAN; w * h];
+    bin_samples_into(data, width, height, f, &mut out);
+    Plane { width: w, height: h, data: out }
+}
+
+/// [`bin_samples`] into `out`, which holds `⌈width / factor⌉` samples per output row; as many output rows are
+/// written as both `out` and the input have (callers bin bands of a plane concurrently this way).
+pub fn bin_samples_into(data: &[f32], width: usize, height: usize, factor: usize, out: &mut [f32]) {
+    let f = factor.max(1);
+    let w = width.div_ceil(f);
+    if w == 0 {
+        return;
+    }
+    // Per output row: sum the block's input rows column by column (contiguous, so the compiler vectorises it),
+    // then each run of `f` columns.
+    let (mut sum, mut count) = (vec![0.0f32; width], vec![0.0f32; width]);
+    let rows: Vec<&[f32]> = data.chunks_exact(width).take(height).collect();
+    for (block, out_row) in rows.chunks(f).zip(out.chunks_exact_mut(w)) {
+        sum.fill(0.0);
+        count.fill(0.0);
+        for row in block {
+            for ((s, c), &v) in sum.iter_mut().zip(count.iter_mut()).zip(row.iter()) {
+                let ok = v.is_finite();
+                *s += if ok { v } else { 0.0 };
+                *c += if ok { 1.0 } else { 0.0 };
             }
         }
+        for ((o, s), c) in out_row.iter_mut().zip(sum.chunks(f)).zip(count.chunks(f)) {
+            let n: f32 = c.iter().sum();
+            *o = if n > 0.0 { s.iter().sum::<f32>() / n } else { f32::NAN };
+        }
     }
-    let data = sum.iter().zip(&count).map(|(s, &c)| if c > 0 { s / c as f32 } else { f32::NAN }).collect();
-    Plane { width: w, height: h, data }
 }
 
 /// A normalised 1-D Gaussian kernel of standard deviation `sigma`, radius ⌈3σ⌉.

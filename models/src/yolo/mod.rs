@@ -28,10 +28,10 @@ use runtime::Model;
 use tiling::TilePlan;
 
 /// `confidence = score ^ power` for the shipped model: its best-F1 score threshold on the generator's held-out
-/// data (raw score 0.15 for the model of 2026-11-26: 13 CPU epochs, then 39 + 36 GPU epochs) maps to the driver's
-/// default confidence 0.5: ln 0.5 / ln 0.15 = 0.365 (see `models/yolo/MODEL_CARD.md`). User models get 1 (raw
-/// scores) unless `yolo_score_power` says otherwise.
-pub const DEFAULT_MODEL_SCORE_POWER: f32 = 0.365;
+/// data (raw score 0.13 for the model of 2026-11-26, stage 5: 13 CPU epochs, then 39 + 36 + 64 GPU epochs) maps to
+/// the driver's default confidence 0.5: ln 0.5 / ln 0.13 = 0.34 (see `models/yolo/MODEL_CARD.md`). User models get 1
+/// (raw scores) unless `yolo_score_power` says otherwise.
+pub const DEFAULT_MODEL_SCORE_POWER: f32 = 0.34;
 
 /// The YOLO detector's tunables.
 #[derive(Clone, Debug, PartialEq)]
