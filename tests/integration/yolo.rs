@@ -95,5 +95,6 @@ fn real_frames_through_indiserver_get_yolo_results() {
     let Message::Set(set) = blob else { unreachable!() };
     let Values::Blob(b) = &set.values else { panic!("not a BLOB") };
     let img = image::load_from_memory(&b[0].data).expect("annotated JPEG decodes");
-    assert_eq!((img.width(), img.height()), (2328, 1760));
+    // The picture is binned 2×2 to fit the default PICTURE_SIZE of 2048 px; the detections above are in frame pixels.
+    assert_eq!((img.width(), img.height()), (1164, 880));
 }
