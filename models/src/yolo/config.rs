@@ -10,7 +10,8 @@
 //!
 //! The configuration file is `key = value` lines; `#` starts a comment. Keys: `yolo_model` (path; `~/` expands),
 //! `yolo_threads` (ONNX Runtime threads, 0 = its default), `yolo_score_power` (confidence = score^power, see
-//! [`super::YoloParams::score_power`]), `yolo_tiles` (most tiles along a side, 0 = whole-frame pass only).
+//! [`super::YoloParams::score_power`]), `yolo_tiles` (most tiles along a side, 0 = whole-frame pass only),
+//! `yolo_nested` (see [`super::YoloParams::nested`]; 2 keeps nested boxes).
 
 use std::path::{Path, PathBuf};
 
@@ -39,6 +40,8 @@ pub struct FileConfig {
     pub score_power: Option<f32>,
     /// `yolo_tiles`.
     pub tiles: Option<usize>,
+    /// `yolo_nested`.
+    pub nested: Option<f32>,
 }
 
 fn expand_home(v: &str) -> PathBuf {
@@ -66,6 +69,7 @@ pub fn parse(text: &str) -> Result<FileConfig, String> {
             "yolo_model" => c.model = Some(expand_home(value)),
             "yolo_threads" => c.threads = Some(value.parse().map_err(|_| bad("a whole number"))?),
             "yolo_tiles" => c.tiles = Some(value.parse().map_err(|_| bad("a whole number"))?),
+            "yolo_nested" => c.nested = Some(value.parse().ok().filter(|p: &f32| *p > 0.0).ok_or_else(|| bad("> 0"))?),
             "yolo_score_power" => {
                 c.score_power = Some(value.parse().ok().filter(|p: &f32| *p > 0.0).ok_or_else(|| bad("> 0"))?)
             }
@@ -141,6 +145,8 @@ mod tests {
         assert_eq!(c.model, Some(PathBuf::from("/m/x.onnx")));
         assert_eq!(c.threads, Some(2));
         assert_eq!(c.score_power, None);
+        assert_eq!(c.nested, None);
+        assert_eq!(parse("yolo_nested = 2").unwrap().nested, Some(2.0));
     }
 
     #[test]
@@ -148,5 +154,6 @@ mod tests {
         assert!(parse("yolo_threads = many").unwrap_err().starts_with("line 1"));
         assert!(parse("\nyolo_score_power = -1").unwrap_err().starts_with("line 2"));
         assert!(parse("just words").is_err());
+        assert!(parse("yolo_nested = 0").unwrap_err().starts_with("line 1"));
     }
 }

@@ -42,6 +42,12 @@ pub struct YoloParams {
     /// IoU above which NMS suppresses the less confident of two same-class boxes (ultralytics' default 0.7 is for
     /// crowded everyday scenes; deep-sky objects rarely overlap that much, and tiles duplicate them).
     pub iou: f32,
+    /// After NMS, a box of any class that lies this much inside a more confident one (or contains it: the share of
+    /// the smaller box covered) is dropped; above 1 keeps all. The model boxes one object at several scales and
+    /// often as two classes (the whole-frame pass and the tiles add more); 0.8 was chosen on generated held-out
+    /// data: F1 at the shipped confidence 0.525 → 0.553 (precision 0.59 → 0.72, recall 0.48 → 0.45), with no
+    /// difference between 0.6 and 0.9.
+    pub nested: f32,
     /// Most boxes returned.
     pub max_detections: usize,
     /// Tiling of large frames.
@@ -57,6 +63,7 @@ impl Default for YoloParams {
         Self {
             min_confidence: 0.05,
             iou: 0.5,
+            nested: 0.8,
             max_detections: 300,
             tiles: TilePlan::default(),
             score_power: 1.0,
@@ -115,6 +122,9 @@ impl YoloDetector {
         }
         if let Some(t) = file.tiles {
             params.tiles.max_per_side = t;
+        }
+        if let Some(n) = file.nested {
+            params.nested = n;
         }
         Self::load(&path, params)
     }
@@ -233,6 +243,7 @@ impl Detector for YoloDetector {
             }
         }
         let kept = nms::nms(all, self.params.iou, self.params.max_detections);
+        let kept = nms::suppress_nested(kept, self.params.nested);
         let objects = kept
             .into_iter()
             .map(|s| Detection {
