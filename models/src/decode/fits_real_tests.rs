@@ -80,3 +80,23 @@ fn every_real_file_decodes() {
         assert!(f.planes.iter().flatten().all(|v| v.is_finite()), "{}", path.display());
     }
 }
+
+#[test]
+fn the_fast_conversion_matches_cfitsio_on_every_real_frame() {
+    for name in [
+        "Light_NGC7023_10.0s_IRCUT_20240730-224436_wcs.fit",
+        "ngc4535-autofocus3.fits",
+        "HorseHead.fits",
+        "M13_blue_0001.fits",
+        "ccd_simulator_with_wcs.fits",
+    ] {
+        let Some(bytes) = real(name) else { return };
+        let fast = crate::decode::fits::decode_fits_with(&bytes, &Limits::default(), true).unwrap();
+        let cfitsio = crate::decode::fits::decode_fits_with(&bytes, &Limits::default(), false).unwrap();
+        assert_eq!(fast.planes.len(), cfitsio.planes.len(), "{name}");
+        for (a, b) in fast.planes.iter().zip(&cfitsio.planes) {
+            let same = a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+            assert!(same, "{name}: the two paths differ");
+        }
+    }
+}

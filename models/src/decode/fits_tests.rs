@@ -66,6 +66,30 @@ fn float_data_in_unit_range_is_kept_and_nan_becomes_zero() {
 }
 
 #[test]
+fn the_fast_conversion_matches_cfitsio_for_every_bitpix_and_scaling() {
+    use crate::decode::fits::decode_fits_with;
+    let scaled = [("BZERO", "-3.5"), ("BSCALE", "0.25")];
+    let cases = [
+        fits(8, &[3, 1], &scaled, &[0u8, 77, 255]),
+        fits(16, &[3, 1], &[("BZERO", "32768")], &[-32768i16, 0, 32767]),
+        fits(16, &[3, 1], &scaled, &[-7i16, 0, 12000]),
+        fits(32, &[2, 1], &[("BZERO", "2147483648")], &[i32::MIN, 123_456]),
+        fits(-32, &[3, 1], &scaled, &[0.25f32, f32::NAN, 40.0]),
+        fits(-64, &[2, 1], &[], &[0.5f64, 1e-7]),
+        // with BLANK the fast path declines and cfitsio marks the blank sample
+        fits(16, &[2, 1], &[("BLANK", "-5")], &[-5i16, 9]),
+        // 64-bit integers: declined too
+        fits(64, &[2, 1], &[], &[3i64, 70_000]),
+    ];
+    for bytes in &cases {
+        let fast = decode_fits_with(bytes, &limits(), true).unwrap();
+        let reference = decode_fits_with(bytes, &limits(), false).unwrap();
+        let bits = |p: &[f32]| p.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&fast.planes[0]), bits(&reference.planes[0]), "{:?}", reference.header);
+    }
+}
+
+#[test]
 fn float_adu_data_is_scaled_by_its_robust_maximum() {
     let data: Vec<f32> = (0..400).map(|i| 100.0 + i as f32).collect();
     let f = decode(&fits(-32, &[20, 20], &[], &data), ".fits", &limits()).unwrap();

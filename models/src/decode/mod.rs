@@ -19,6 +19,7 @@ pub mod bayer;
 pub mod compress;
 pub mod fits;
 pub mod raster;
+pub mod raw;
 pub mod scale;
 
 #[cfg(test)]
