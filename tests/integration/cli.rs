@@ -55,13 +55,17 @@ fn a_batch_with_a_bad_file_reports_it_and_goes_on() {
         json.to_str().unwrap(),
         "--annotated-dir",
         ann.to_str().unwrap(),
+        "--max-side",
+        "400",
         input.to_str().unwrap(),
     ]);
     assert_eq!(code, 1, "a failed file makes the exit code 1\n{stdout}\n{stderr}");
     assert!(stderr.contains("b_broken.fits: error:"), "{stderr}");
     assert!(stdout.contains("a_galaxy.fits: ") && stdout.contains("c_galaxy.png: "), "{stdout}");
     for stem in ["a_galaxy", "c_galaxy"] {
-        assert!(ann.join(format!("{stem}.jpg")).is_file());
+        // The picture is binned to the 400-px limit; the JSON and YOLO boxes stay in the 800×600 frame.
+        let picture = image::open(ann.join(format!("{stem}.jpg"))).unwrap();
+        assert_eq!((picture.width(), picture.height()), (400, 300), "{stem}");
         let v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(json.join(format!("{stem}.json"))).unwrap()).unwrap();
         assert_eq!(v["frame"]["width"], 800);
