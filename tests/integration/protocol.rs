@@ -181,6 +181,48 @@ fn upload_gets_results_and_annotated_image() {
     assert_eq!((img.width(), img.height()), (320, 240));
 }
 
+/// The sky as an XISF file the way INDI 2.x cameras send it (UInt16, LZ4 with byte shuffling, FITS keywords), written
+/// by PyPI's `xisf` encoder; `None` (test skipped) without python3 or the module.
+fn xisf_of(sky: &Sky) -> Option<Vec<u8>> {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("sky.u16");
+    std::fs::write(&raw, sky.data.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>()).unwrap();
+    let script = format!(
+        "import numpy as np, xisf\n\
+         d = np.fromfile('sky.u16', dtype='<u2').reshape({h}, {w}, 1)\n\
+         meta = {{'FITSKeywords': {{'INSTRUME': [{{'value': \"'CCD Simulator'\", 'comment': ''}}]}}}}\n\
+         xisf.XISF.write('sky.xisf', d, 'test', meta, codec='lz4', shuffle=True)\n",
+        h = sky.height,
+        w = sky.width
+    );
+    let out = std::process::Command::new("python3").arg("-c").arg(script).current_dir(dir.path()).output().ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "SKIPPED: no XISF encoder (installers/deps.sh installs PyPI's xisf): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    Some(std::fs::read(dir.path().join("sky.xisf")).unwrap())
+}
+
+#[test]
+fn xisf_frames_as_indi_2_cameras_send_them_are_analysed() {
+    use base64::Engine;
+    let sky = galaxy_sky();
+    let Some(xisf) = xisf_of(&sky) else { return };
+    let mut d = Driver::start();
+    d.connect();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&xisf);
+    d.peer.send(&format!(
+        "<newBLOBVector device=\"DSO Detector\" name=\"DSO_IMAGE_UPLOAD\"><oneBLOB name=\"IMAGE\" size=\"{0}\" format=\".xisf\">{b64}</oneBLOB></newBLOBVector>",
+        xisf.len()
+    ));
+    let m = d.peer.wait(secs(20), ok_results);
+    assert_found_galaxy(&m, &sky, "upload");
+    assert_eq!(results_json(&m)["frame"]["format"], ".xisf");
+}
+
 #[test]
 fn frames_from_other_devices_and_while_disconnected_are_ignored() {
     let mut d = Driver::start();

@@ -3,8 +3,10 @@
 use std::path::{Path, PathBuf};
 
 /// Image suffixes removed to make an output file's stem (`m31.fits.fz` → `m31`).
-const IMAGE_SUFFIXES: &[&str] =
-    &[".fits", ".fit", ".fts", ".fits.fz", ".fit.fz", ".fz", ".fits.z", ".jpg", ".jpeg", ".png", ".jpg.z", ".png.z"];
+const IMAGE_SUFFIXES: &[&str] = &[
+    ".fits", ".fit", ".fts", ".fits.fz", ".fit.fz", ".fz", ".fits.z", ".xisf", ".jpg", ".jpeg", ".png", ".jpg.z",
+    ".png.z",
+];
 
 /// Whether a path looks like an image by its name (the decoder's own rule).
 pub fn is_image(path: &Path) -> bool {
@@ -54,7 +56,7 @@ mod tests {
 
     #[test]
     fn image_names_follow_the_decoder() {
-        for yes in ["a.fits.fz", "b.FIT", "c.jpg.z", "d.png", "e.fts"] {
+        for yes in ["a.fits.fz", "b.FIT", "c.jpg.z", "d.png", "e.fts", "f.xisf"] {
             assert!(is_image(Path::new(yes)), "{yes}");
         }
         for no in ["notes.txt", "x.fits.bak", "fits", "y.xyz.z"] {

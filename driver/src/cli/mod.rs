@@ -23,7 +23,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Analyse images (FITS incl. .fits.fz, JPEG, PNG; files or folders) and write the results.
+    /// Analyse images (FITS incl. .fits.fz, XISF, JPEG, PNG; files or folders) and write the results.
     Detect(detect::DetectArgs),
     /// List the available detectors, one per line, name first.
     List,

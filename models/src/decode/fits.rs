@@ -115,11 +115,29 @@ pub(super) fn decode_fits_with(bytes: &[u8], limits: &Limits, allow_fast: bool) 
     drop(fits);
 
     let (width, height) = (width as usize, height as usize);
-    let bayer = header_text(&header, "BAYERPAT").and_then(CfaPattern::parse);
-    let planes = match (planes, bayer) {
+    let planes = colour_planes(values, planes, width, height, &header);
+    let mut frame = Frame::new(width, height, planes, Encoding::Linear)
+        .map_err(|e| DecodeError::Corrupt(format!("FITS image: {e}")))?;
+    frame.header = header;
+    Ok(frame)
+}
+
+/// Normalised samples → the frame's planes: three stored planes (R, G, B one after the other) are split; one plane
+/// is demosaiced when the header names a Bayer pattern (`BAYERPAT`, realigned by `XBAYROFF`/`YBAYROFF` and
+/// `ROWORDER` as KStars does), kept mono otherwise. Shared with XISF, whose INDI writer copies the FITS keywords.
+pub(super) fn colour_planes(
+    mut values: Vec<f32>,
+    planes: usize,
+    width: usize,
+    height: usize,
+    header: &[HeaderCard],
+) -> Vec<Vec<f32>> {
+    let n = width * height;
+    let bayer = header_text(header, "BAYERPAT").and_then(CfaPattern::parse);
+    match (planes, bayer) {
         (1, Some(pattern)) => {
-            let bottom_up = header_text(&header, "ROWORDER").is_some_and(|o| o.eq_ignore_ascii_case("BOTTOM-UP"));
-            let offset = |key: &str| number(key).map_or(0, |v| v.round() as i64);
+            let bottom_up = header_text(header, "ROWORDER").is_some_and(|o| o.eq_ignore_ascii_case("BOTTOM-UP"));
+            let offset = |key: &str| header_number(header, key).map_or(0, |v| v.round() as i64);
             let aligned = pattern.aligned(offset("XBAYROFF"), offset("YBAYROFF"), bottom_up, height);
             log::debug!("debayering {width}×{height} with BAYERPAT {pattern} → {aligned} at pixel (0, 0)");
             Vec::from(demosaic(&values, width, height, aligned))
@@ -130,11 +148,7 @@ pub(super) fn decode_fits_with(bytes: &[u8], limits: &Limits, allow_fast: bool) 
             let blue = rest.split_off(n);
             vec![values, rest, blue]
         }
-    };
-    let mut frame = Frame::new(width, height, planes, Encoding::Linear)
-        .map_err(|e| DecodeError::Corrupt(format!("FITS image: {e}")))?;
-    frame.header = header;
-    Ok(frame)
+    }
 }
 
 /// The image HDU chosen for decoding.
@@ -240,7 +254,7 @@ fn header_number(header: &[HeaderCard], keyword: &str) -> Option<f64> {
 }
 
 /// A card's value as written, without string quotes (`'GRBG    '` → `GRBG`, `'it''s'` → `it's`).
-fn unquote(raw: &str) -> String {
+pub(super) fn unquote(raw: &str) -> String {
     let raw = raw.trim();
     match raw.strip_prefix('\'') {
         Some(rest) => {

@@ -13,7 +13,9 @@
 //! - [`bayer`]: the colour filter array patterns and a bilinear demosaic;
 //! - [`raster`]: JPEG and PNG through the `image` crate;
 //! - [`scale`]: physical FITS values → `0..=1`;
-//! - [`compress`]: the `.z` (zlib) and `.gz` (gzip) wrappers.
+//! - [`compress`]: the `.z` (zlib) and `.gz` (gzip) wrappers;
+//! - [`xisf`]: XISF, which INDI 2.x cameras send when set to it;
+//! - [`raw`]: FITS pixels converted on all cores.
 
 pub mod bayer;
 pub mod compress;
@@ -21,6 +23,7 @@ pub mod fits;
 pub mod raster;
 pub mod raw;
 pub mod scale;
+pub mod xisf;
 
 #[cfg(test)]
 mod fits_fz_tests;
@@ -30,6 +33,8 @@ mod fits_real_tests;
 mod fits_tests;
 #[cfg(test)]
 pub(crate) mod testutil;
+#[cfg(test)]
+mod xisf_tests;
 
 use std::fmt;
 use std::path::Path;
@@ -117,7 +122,7 @@ impl fmt::Display for DecodeError {
             Self::Empty => f.write_str("the image is empty (0 bytes)"),
             Self::UnknownFormat { format, head } => write!(
                 f,
-                "unknown image format '{format}', and the data is not FITS, JPEG, PNG, zlib or gzip \
+                "unknown image format '{format}', and the data is not FITS, XISF, JPEG, PNG, zlib or gzip \
                  (it starts with {head})"
             ),
             Self::NotThatFormat { format, head } => write!(
@@ -158,6 +163,8 @@ pub enum Kind {
     Zlib,
     /// A gzip stream (`.fits.gz` files).
     Gzip,
+    /// A monolithic XISF file (INDI 2.x cameras set to XISF, PixInsight).
+    Xisf,
 }
 
 /// Decodes one image.
@@ -197,6 +204,7 @@ fn decode_nested(bytes: &[u8], format: &str, limits: &Limits, may_inflate: bool)
     }
     match kind {
         Kind::Fits => fits::decode_fits(bytes, limits),
+        Kind::Xisf => xisf::decode_xisf(bytes, limits),
         Kind::Jpeg | Kind::Png => raster::decode_raster(bytes, kind, limits),
         Kind::Zlib | Kind::Gzip => {
             if !may_inflate {
@@ -223,6 +231,9 @@ pub fn sniff(bytes: &[u8]) -> Option<Kind> {
     // FITS 4.0 §4.4.1.1: a primary header starts with `SIMPLE  =` (keyword padded to 8 columns, `=` in column 9).
     if bytes.starts_with(b"SIMPLE  =") {
         return Some(Kind::Fits);
+    }
+    if bytes.starts_with(xisf::SIGNATURE) {
+        return Some(Kind::Xisf);
     }
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         return Some(Kind::Jpeg);
@@ -251,18 +262,19 @@ pub fn sniff(bytes: &[u8]) -> Option<Kind> {
 /// assert_eq!(format_from_path("/data/m42.fits.fz"), ".fits.fz");
 /// assert_eq!(format_from_path("frame.jpeg.z"), ".jpg.z");
 /// assert_eq!(format_from_path("notes.txt"), ".txt");
+/// assert!(dso_models::decode::is_image_name("Light_0001.XISF"));
 /// ```
 pub fn format_from_path(path: impl AsRef<Path>) -> String {
     let name = path.as_ref().file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
     label_for_name(&name)
 }
 
-/// Whether a file name is one this module decodes (FITS, `.fits.fz`, JPEG, PNG, optionally zlib/gzip wrapped), by its
+/// Whether a file name is one this module decodes (FITS, `.fits.fz`, XISF, JPEG, PNG, optionally zlib/gzip wrapped), by its
 /// name alone: what the CLI uses to walk folders and the driver to accept a camera's locally saved file.
 pub fn is_image_name(path: impl AsRef<Path>) -> bool {
     let label = format_from_path(path);
     let inner = label.strip_suffix(".z").or_else(|| label.strip_suffix(".gz")).unwrap_or(&label);
-    matches!(inner, ".fits" | ".fits.fz" | ".jpg" | ".png")
+    matches!(inner, ".fits" | ".fits.fz" | ".xisf" | ".jpg" | ".png")
 }
 
 fn label_for_name(name: &str) -> String {
@@ -305,6 +317,7 @@ fn kind_from_label(label: &str) -> Option<Kind> {
         ".fits" | ".fit" | ".fts" | ".fits.fz" | ".fz" => Some(Kind::Fits),
         ".jpg" | ".jpeg" => Some(Kind::Jpeg),
         ".png" => Some(Kind::Png),
+        ".xisf" => Some(Kind::Xisf),
         _ => None,
     }
 }
@@ -314,6 +327,7 @@ fn describe_label(label: &str) -> &'static str {
         Some(Kind::Fits) => "FITS",
         Some(Kind::Jpeg) => "JPEG",
         Some(Kind::Png) => "PNG",
+        Some(Kind::Xisf) => "XISF",
         Some(Kind::Zlib) => "zlib-compressed",
         Some(Kind::Gzip) => "gzip-compressed",
         None => "an image",

@@ -1,0 +1,392 @@
+//! XISF frames: the format INDI 2.x cameras send when the user picks it over FITS in Ekos (`CCD_CAPTURE_FORMAT`).
+//!
+//! What libindi writes (`indixisf.cpp`, through LibXISF) is what this reads: a monolithic XISF 1.0 file (the
+//! `XISF0100` signature, a little-endian header length, the XML header, then attached data blocks) holding one 2-D
+//! image of `UInt8`, `UInt16` or `UInt32` samples, 1 or 3 planar channels, optionally LZ4-compressed with byte
+//! shuffling, with the camera's FITS keywords as `<FITSKeyword>` children and a `<ColorFilterArray>` for Bayer
+//! sensors. PixInsight's other choices are read too: `Float32`/`Float64` with `bounds`, the `Normal` (interleaved)
+//! pixel storage, big-endian blocks, and zlib. Refused with a clear [`DecodeError`]: zstd compression, inline or
+//! embedded data, N-D images, complex samples.
+//!
+//! The frame follows the FITS conventions of [`super::fits`]: rows as stored (top first), integers by their full
+//! scale ([`super::scale`]), floats by their `bounds`, the Bayer pattern from `BAYERPAT` (or the CFA element),
+//! demosaiced by the same code. Sizes are checked before anything is allocated or inflated.
+
+use std::io::Read;
+
+use dso_plugin_api::{Encoding, Frame, HeaderCard};
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
+
+use super::fits::{colour_planes, unquote};
+use super::scale::{normalise, Storage};
+use super::{DecodeError, Limits};
+
+/// The monolithic file signature, XISF 1.0 §9.2.
+pub const SIGNATURE: &[u8] = b"XISF0100";
+
+/// Decodes the first image of a monolithic XISF file.
+pub fn decode_xisf(bytes: &[u8], limits: &Limits) -> Result<Frame, DecodeError> {
+    let corrupt = |what: String| DecodeError::Corrupt(format!("XISF: {what}"));
+    let unsupported = |what: String| DecodeError::Unsupported(format!("XISF {what}"));
+    if !bytes.starts_with(SIGNATURE) || bytes.len() < 16 {
+        return Err(corrupt("no XISF0100 signature and header length".into()));
+    }
+    let header_len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+    let xml = bytes.get(16..16usize.saturating_add(header_len)).ok_or_else(|| DecodeError::Truncated {
+        missing: 16usize.saturating_add(header_len).saturating_sub(bytes.len()) as u64,
+        shape: "XISF header".into(),
+    })?;
+    let xml = std::str::from_utf8(xml).map_err(|e| corrupt(format!("header is not UTF-8: {e}")))?;
+    let image = parse_header(xml)?.ok_or_else(|| unsupported("file without an <Image>".into()))?;
+
+    let (width, height, channels) = image.geometry;
+    limits.check_pixels(width as u64, height as u64)?;
+    let item = image.format.item_size();
+    let raw_len = (width as u128) * (height as u128) * (channels as u128) * (item as u128);
+    if raw_len > u128::from(limits.max_bytes) {
+        return Err(DecodeError::TooLarge(format!("the XISF image holds {raw_len} bytes, more than allowed")));
+    }
+    let raw_len = raw_len as usize;
+    let (start, size) = image.location;
+    let block = bytes.get(start..start.saturating_add(size)).ok_or_else(|| DecodeError::Truncated {
+        missing: start.saturating_add(size).saturating_sub(bytes.len()) as u64,
+        shape: format!("{width}×{height}×{channels} {:?} XISF data block", image.format),
+    })?;
+    let data = match &image.compression {
+        None if block.len() >= raw_len => std::borrow::Cow::Borrowed(&block[..raw_len]),
+        None => return Err(corrupt(format!("data block of {} bytes for {raw_len} bytes of pixels", block.len()))),
+        Some(c) => {
+            if c.uncompressed != raw_len {
+                return Err(corrupt(format!("compressed block expands to {} bytes, not {raw_len}", c.uncompressed)));
+            }
+            let mut out = inflate(block, c, raw_len)?;
+            if let Some(k) = c.shuffled_item {
+                out = unshuffle(&out, k);
+            }
+            std::borrow::Cow::Owned(out)
+        }
+    };
+
+    let n = width * height;
+    let samples = samples(&data, image.format, image.big_endian, n * channels);
+    let mut values = if image.interleaved && channels > 1 { deinterleave(&samples, channels) } else { samples };
+    let used = if channels == 3 { 3 } else { 1 };
+    if channels != 1 && channels != 3 {
+        log::warn!("XISF image with {channels} channels: only its first is used");
+    }
+    values.truncate(n * used);
+    match (image.format.float(), image.bounds) {
+        (true, Some((low, high))) => {
+            let inv = if high > low { 1.0 / (high - low) } else { 0.0 };
+            values.iter_mut().for_each(|v| *v = if v.is_finite() { ((*v - low) * inv).clamp(0.0, 1.0) } else { 0.0 });
+        }
+        _ => {
+            normalise(&mut values, Storage { bitpix: image.format.bitpix(), bzero: 0.0, bscale: 1.0 });
+        }
+    }
+    let mut header = image.keywords;
+    if let Some(pattern) = image.cfa.filter(|_| !header.iter().any(|c| c.keyword == "BAYERPAT")) {
+        header.push(HeaderCard { keyword: "BAYERPAT".into(), value: pattern });
+    }
+    let planes = colour_planes(values, used, width, height, &header);
+    let mut frame = Frame::new(width, height, planes, Encoding::Linear).map_err(|e| corrupt(format!("image: {e}")))?;
+    frame.header = header;
+    Ok(frame)
+}
+
+/// Sample formats, XISF 1.0 §8.5.5.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SampleFormat {
+    UInt8,
+    UInt16,
+    UInt32,
+    Float32,
+    Float64,
+}
+
+impl SampleFormat {
+    fn parse(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "UInt8" => Self::UInt8,
+            "UInt16" => Self::UInt16,
+            "UInt32" => Self::UInt32,
+            "Float32" => Self::Float32,
+            "Float64" => Self::Float64,
+            other => return Err(format!("sample format '{other}' is not supported")),
+        })
+    }
+
+    fn item_size(self) -> usize {
+        match self {
+            Self::UInt8 => 1,
+            Self::UInt16 => 2,
+            Self::UInt32 | Self::Float32 => 4,
+            Self::Float64 => 8,
+        }
+    }
+
+    fn float(self) -> bool {
+        matches!(self, Self::Float32 | Self::Float64)
+    }
+
+    /// The FITS `BITPIX` of the same samples, for [`normalise`]'s integer full scales.
+    fn bitpix(self) -> i32 {
+        match self {
+            Self::UInt8 => 8,
+            Self::UInt16 => 16,
+            Self::UInt32 => 32,
+            Self::Float32 => -32,
+            Self::Float64 => -64,
+        }
+    }
+}
+
+/// A data block's compression, XISF 1.0 §9.4.3.
+#[derive(Clone, Debug, PartialEq)]
+struct Compression {
+    codec: String,
+    uncompressed: usize,
+    /// The item size when bytes were shuffled (`codec+sh`).
+    shuffled_item: Option<usize>,
+}
+
+/// What the header says about the first image.
+#[derive(Clone, Debug, PartialEq)]
+struct ImageHeader {
+    geometry: (usize, usize, usize),
+    format: SampleFormat,
+    bounds: Option<(f32, f32)>,
+    interleaved: bool,
+    big_endian: bool,
+    location: (usize, usize),
+    compression: Option<Compression>,
+    keywords: Vec<HeaderCard>,
+    cfa: Option<String>,
+}
+
+/// Why a header cannot be used.
+enum HeaderError {
+    Corrupt(String),
+    Unsupported(String),
+}
+
+impl From<HeaderError> for DecodeError {
+    fn from(e: HeaderError) -> Self {
+        match e {
+            HeaderError::Corrupt(what) => DecodeError::Corrupt(format!("XISF: {what}")),
+            HeaderError::Unsupported(what) => DecodeError::Unsupported(format!("XISF {what}")),
+        }
+    }
+}
+
+/// The first `<Image>` of the XML header, with its `<FITSKeyword>` and `<ColorFilterArray>` children; `None` when
+/// there is no image.
+fn parse_header(xml: &str) -> Result<Option<ImageHeader>, HeaderError> {
+    let mut reader = Reader::from_str(xml);
+    let mut image: Option<ImageHeader> = None;
+    // Nesting depth inside the first <Image> while it is open.
+    let mut inside = 0usize;
+    loop {
+        let event = reader.read_event().map_err(|e| HeaderError::Corrupt(format!("header XML: {e}")))?;
+        match (event, image.as_mut()) {
+            (Event::Eof, _) => break,
+            (Event::Start(e), None) if e.local_name().as_ref() == "Image" => {
+                image = Some(image_header(&e)?);
+                inside = 1;
+            }
+            (Event::Empty(e), None) if e.local_name().as_ref() == "Image" => return Ok(Some(image_header(&e)?)),
+            (Event::Start(e), Some(img)) if inside > 0 => {
+                child(&e, img)?;
+                inside += 1;
+            }
+            (Event::Empty(e), Some(img)) if inside > 0 => child(&e, img)?,
+            (Event::End(_), Some(_)) if inside > 0 => {
+                inside -= 1;
+                if inside == 0 {
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(image)
+}
+
+/// An element's attributes, entities resolved.
+fn attributes(e: &BytesStart<'_>) -> Result<Vec<(String, String)>, HeaderError> {
+    let bad = |what: String| HeaderError::Corrupt(format!("<{}>: {what}", e.name().as_ref()));
+    let mut out = Vec::new();
+    for a in e.attributes() {
+        let a = a.map_err(|x| bad(x.to_string()))?;
+        let value = a.normalized_value(XmlVersion::Implicit1_0).map_err(|x| bad(x.to_string()))?;
+        out.push((a.key.local_name().as_ref().to_owned(), value.into_owned()));
+    }
+    Ok(out)
+}
+
+fn attribute<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// Colon-separated whole numbers (`1280:1024:1`).
+fn numbers(text: &str) -> Option<Vec<usize>> {
+    text.split(':').map(|p| p.trim().parse().ok()).collect()
+}
+
+fn image_header(e: &BytesStart<'_>) -> Result<ImageHeader, HeaderError> {
+    let attrs = attributes(e)?;
+    let corrupt = |what: String| HeaderError::Corrupt(what);
+    let get = |name: &str| attribute(&attrs, name).ok_or_else(|| corrupt(format!("<Image> without {name}")));
+    let geometry = get("geometry")?;
+    let geometry = match numbers(geometry).as_deref() {
+        Some(&[w, h, c]) if w > 0 && h > 0 && c > 0 => (w, h, c),
+        Some(dims) if dims.len() > 3 => {
+            return Err(HeaderError::Unsupported(format!("{}-D image (geometry {geometry})", dims.len() - 1)))
+        }
+        _ => return Err(corrupt(format!("geometry '{geometry}' is not width:height:channels"))),
+    };
+    let format = SampleFormat::parse(get("sampleFormat")?).map_err(HeaderError::Unsupported)?;
+    let location = get("location")?;
+    let location = match location.split_once(':') {
+        Some(("attachment", rest)) => match numbers(rest).as_deref() {
+            Some(&[position, size]) => (position, size),
+            _ => return Err(corrupt(format!("location '{location}' is not attachment:position:size"))),
+        },
+        _ => return Err(HeaderError::Unsupported(format!("data location '{location}' (only attached blocks)"))),
+    };
+    let bounds = match attribute(&attrs, "bounds").map(|b| b.split_once(':')) {
+        None => None,
+        Some(Some((lo, hi))) => match (lo.trim().parse(), hi.trim().parse()) {
+            (Ok(lo), Ok(hi)) => Some((lo, hi)),
+            _ => return Err(corrupt(format!("bounds '{lo}:{hi}' are not numbers"))),
+        },
+        Some(None) => return Err(corrupt("bounds are not low:high".into())),
+    };
+    let compression = match attribute(&attrs, "compression") {
+        None => None,
+        Some(text) => {
+            let mut parts = text.split(':');
+            let codec = parts.next().unwrap_or_default();
+            let rest: Option<Vec<usize>> = parts.map(|p| p.trim().parse().ok()).collect();
+            let (codec, shuffled) = match codec.strip_suffix("+sh") {
+                Some(c) => (c, true),
+                None => (codec, false),
+            };
+            match (rest.as_deref(), shuffled) {
+                (Some(&[uncompressed]), false) => {
+                    Some(Compression { codec: codec.into(), uncompressed, shuffled_item: None })
+                }
+                (Some(&[uncompressed, item]), true) if item > 0 => {
+                    Some(Compression { codec: codec.into(), uncompressed, shuffled_item: Some(item) })
+                }
+                _ => return Err(corrupt(format!("compression '{text}' is not codec:size or codec+sh:size:item"))),
+            }
+        }
+    };
+    Ok(ImageHeader {
+        geometry,
+        format,
+        bounds,
+        interleaved: attribute(&attrs, "pixelStorage") == Some("Normal"),
+        big_endian: attribute(&attrs, "byteOrder") == Some("big"),
+        location,
+        compression,
+        keywords: Vec::new(),
+        cfa: None,
+    })
+}
+
+/// A child of `<Image>`: FITS keywords become header cards (upper-case, string quotes removed, as from a FITS
+/// header), a 2×2 colour filter array its pattern.
+fn child(e: &BytesStart<'_>, image: &mut ImageHeader) -> Result<(), HeaderError> {
+    match e.local_name().as_ref() {
+        "FITSKeyword" => {
+            let attrs = attributes(e)?;
+            if let (Some(name), Some(value)) = (attribute(&attrs, "name"), attribute(&attrs, "value")) {
+                let keyword = name.trim().to_ascii_uppercase();
+                if !keyword.is_empty() && !matches!(keyword.as_str(), "COMMENT" | "HISTORY") {
+                    image.keywords.push(HeaderCard { keyword, value: unquote(value) });
+                }
+            }
+        }
+        "ColorFilterArray" => {
+            let attrs = attributes(e)?;
+            let size = (attribute(&attrs, "width"), attribute(&attrs, "height"));
+            if let (Some(pattern), (Some("2"), Some("2"))) = (attribute(&attrs, "pattern"), size) {
+                image.cfa = Some(pattern.to_owned());
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The uncompressed bytes of a block (`raw_len` of them, checked before the header's size is trusted further).
+fn inflate(block: &[u8], c: &Compression, raw_len: usize) -> Result<Vec<u8>, DecodeError> {
+    let corrupt = |what: String| DecodeError::Corrupt(format!("XISF {} data: {what}", c.codec));
+    let out = match c.codec.as_str() {
+        "zlib" => {
+            let mut out = Vec::with_capacity(raw_len);
+            flate2::read::ZlibDecoder::new(block)
+                .take(raw_len as u64 + 1)
+                .read_to_end(&mut out)
+                .map_err(|e| corrupt(e.to_string()))?;
+            out
+        }
+        "lz4" | "lz4hc" => lz4_flex::block::decompress(block, raw_len).map_err(|e| corrupt(e.to_string()))?,
+        other => return Err(DecodeError::Unsupported(format!("XISF compression codec '{other}'"))),
+    };
+    if out.len() != raw_len {
+        return Err(corrupt(format!("expanded to {} bytes instead of {raw_len}", out.len())));
+    }
+    Ok(out)
+}
+
+/// Undoes byte shuffling (XISF 1.0 §9.4.4): byte `j` of item `i` was stored at `j × items + i`; a remainder shorter
+/// than an item is stored as is at the end.
+fn unshuffle(data: &[u8], item: usize) -> Vec<u8> {
+    let items = data.len() / item;
+    let mut out = vec![0u8; data.len()];
+    for j in 0..item {
+        for (i, &b) in data[j * items..(j + 1) * items].iter().enumerate() {
+            out[i * item + j] = b;
+        }
+    }
+    out[items * item..].copy_from_slice(&data[items * item..]);
+    out
+}
+
+/// `count` samples as `f32` values (not yet normalised).
+fn samples(data: &[u8], format: SampleFormat, big: bool, count: usize) -> Vec<f32> {
+    macro_rules! read {
+        ($t:ty, $n:expr) => {
+            data.chunks_exact($n)
+                .take(count)
+                .map(|b| {
+                    let a: [u8; $n] = b.try_into().unwrap_or([0; $n]);
+                    (if big { <$t>::from_be_bytes(a) } else { <$t>::from_le_bytes(a) }) as f32
+                })
+                .collect()
+        };
+    }
+    match format {
+        SampleFormat::UInt8 => data.iter().take(count).map(|&b| f32::from(b)).collect(),
+        SampleFormat::UInt16 => read!(u16, 2),
+        SampleFormat::UInt32 => read!(u32, 4),
+        SampleFormat::Float32 => read!(f32, 4),
+        SampleFormat::Float64 => read!(f64, 8),
+    }
+}
+
+/// Interleaved samples (`Normal` storage: all channels of a pixel together) → one plane after the other.
+fn deinterleave(samples: &[f32], channels: usize) -> Vec<f32> {
+    let n = samples.len() / channels;
+    let mut out = vec![0.0; n * channels];
+    for (i, px) in samples.chunks_exact(channels).enumerate() {
+        for (c, &v) in px.iter().enumerate() {
+            out[c * n + i] = v;
+        }
+    }
+    out
+}
