@@ -184,7 +184,9 @@ fn truncated_data_is_refused_with_the_missing_byte_count() {
     bytes.resize(bytes.len() + full - 1_000_000, 7);
     let err = decode(&bytes, ".fits", &limits()).unwrap_err();
     assert_eq!(err, DecodeError::Truncated { missing: 1_000_000, shape: "1280×1024×16-bit".into() });
-    assert!(err.to_string().starts_with("FITS data is 1 000 000 bytes shorter than the header's 1280×1024×16-bit"));
+    assert!(err
+        .to_string()
+        .starts_with("image data is 1 000 000 bytes shorter than its header announces (1280×1024×16-bit)"));
     // One byte short is still short.
     let mut bytes = header(8, &[10, 10], &[]);
     bytes.resize(bytes.len() + 99, 0);

@@ -103,11 +103,11 @@ pub enum DecodeError {
     },
     /// Over the [`Limits`]; the text says by how much.
     TooLarge(String),
-    /// A FITS data unit shorter than its header announces.
+    /// A FITS or XISF file shorter than its header announces.
     Truncated {
         /// How many bytes are missing.
         missing: u64,
-        /// What the header announces, as `1280×1024×16-bit`.
+        /// What the header announces, as `1280×1024×16-bit` (FITS) or `64×48×1 UInt16 XISF data block`.
         shape: String,
     },
     /// A valid file of a kind this decoder does not handle (a table, a 1-D spectrum, BITPIX 12…).
@@ -133,7 +133,8 @@ impl fmt::Display for DecodeError {
             Self::TooLarge(what) => write!(f, "image too large: {what}"),
             Self::Truncated { missing, shape } => write!(
                 f,
-                "FITS data is {} bytes shorter than the header's {shape}: the file or transfer was cut short",
+                "image data is {} bytes shorter than its header announces ({shape}): the file or transfer was cut \
+                 short",
                 group_digits(u128::from(*missing))
             ),
             Self::Unsupported(what) => write!(f, "unsupported image: {what}"),

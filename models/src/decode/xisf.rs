@@ -35,7 +35,7 @@ pub fn decode_xisf(bytes: &[u8], limits: &Limits) -> Result<Frame, DecodeError> 
     let header_len = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
     let xml = bytes.get(16..16usize.saturating_add(header_len)).ok_or_else(|| DecodeError::Truncated {
         missing: 16usize.saturating_add(header_len).saturating_sub(bytes.len()) as u64,
-        shape: "XISF header".into(),
+        shape: format!("an XISF header of {header_len} bytes"),
     })?;
     let xml = std::str::from_utf8(xml).map_err(|e| corrupt(format!("header is not UTF-8: {e}")))?;
     let image = parse_header(xml)?.ok_or_else(|| unsupported("file without an <Image>".into()))?;
