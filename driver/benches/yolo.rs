@@ -4,8 +4,9 @@
 //!
 //! End to end is FITS bytes → [`dso_models::decode`] → [`dso_detector::pipeline::analyse_frame`] (detection at the
 //! default settings: whole-frame pass + tiles, NMS, selection, annotated JPEG binned to the default picture size
-//! `DSO_SETTINGS.PICTURE_SIZE`), in one process with the model loaded once, as the driver's worker does. "Model" is the sum of `Session::run` times of that frame; the overhead is
-//! everything else. Each case runs `ROUNDS` times after one warm-up; medians are printed.
+//! `DSO_SETTINGS.PICTURE_SIZE`), in one process with the model loaded once, as the driver's worker does. "Model" is
+//! the sum of `Session::run` times of that frame; the overhead is everything else. Each case runs `ROUNDS` times
+//! after one warm-up; medians are printed.
 
 #[path = "../../tests/integration/support/sky.rs"]
 #[allow(dead_code)]

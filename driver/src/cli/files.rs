@@ -2,12 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-/// Image suffixes removed to make an output file's stem (`m31.fits.fz` → `m31`).
-const IMAGE_SUFFIXES: &[&str] = &[
-    ".fits", ".fit", ".fts", ".fits.fz", ".fit.fz", ".fz", ".fits.z", ".xisf", ".jpg", ".jpeg", ".png", ".jpg.z",
-    ".png.z",
-];
-
 /// Whether a path looks like an image by its name (the decoder's own rule).
 pub fn is_image(path: &Path) -> bool {
     dso_models::decode::is_image_name(path)
@@ -30,16 +24,10 @@ pub fn expand(inputs: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
-/// The file name without its image suffixes (`m31.fits.fz` → `m31`).
+/// The file name without its image suffixes (`m31.fits.fz` → `m31`): the decoder's rule,
+/// [`dso_models::decode::image_stem`].
 pub fn stem(path: &Path) -> String {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let lower = name.to_lowercase();
-    let cut = IMAGE_SUFFIXES.iter().filter(|s| lower.ends_with(*s)).map(|s| s.len()).max().unwrap_or(0);
-    if cut > 0 && cut < name.len() {
-        name[..name.len() - cut].to_owned()
-    } else {
-        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or(name)
-    }
+    dso_models::decode::image_stem(path)
 }
 
 #[cfg(test)]

@@ -412,20 +412,17 @@ pub fn heatmap_png(map: &HeatMap, background: Option<&Frame>, max_side: usize) -
     let factor = preview_factor(map.width, map.height, max_side);
     let consistent = map.width.checked_mul(map.height) == Some(map.values.len())
         && background.is_none_or(|f| (f.width, f.height) == (map.width, map.height));
-    // Inconsistent sizes go to heatmap_rgb8 unbinned, for its precise error.
-    let small = (factor > 1 && consistent)
-        .then(|| {
-            let bg = match background {
-                Some(f) => Some(binned(f, factor)?),
-                None => None,
-            };
-            let p = ops::bin_samples(&map.values, map.width, map.height, factor);
-            Some((HeatMap { width: p.width, height: p.height, values: p.data }, bg))
-        })
-        .flatten();
-    let image = match &small {
-        Some((map, bg)) => heatmap_rgb8(map, bg.as_ref())?,
-        None => heatmap_rgb8(map, background)?,
+    // Inconsistent sizes go to heatmap_rgb8 unbinned, for its precise error; so does a background `binned` declines.
+    let bin = factor > 1 && consistent;
+    let small_background = if bin { background.map(|f| binned(f, factor)) } else { None };
+    let image = if bin && small_background.as_ref().is_none_or(Option::is_some) {
+        let p = ops::bin_samples(&map.values, map.width, map.height, factor);
+        heatmap_rgb8(
+            &HeatMap { width: p.width, height: p.height, values: p.data },
+            small_background.flatten().as_ref(),
+        )?
+    } else {
+        heatmap_rgb8(map, background)?
     };
     let mut out = Cursor::new(Vec::new());
     PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Up)

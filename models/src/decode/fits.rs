@@ -77,7 +77,7 @@ pub(super) fn decode_fits_with(bytes: &[u8], limits: &Limits, allow_fast: bool) 
     if stored_planes != 1 && stored_planes != 3 {
         log::warn!("FITS cube with NAXIS3 = {stored_planes}: only its first plane is used");
     }
-    check_data_size(&mut fits, &image, bytes.len() as u64, limits)?;
+    let data_start = check_data_size(&mut fits, &image, bytes.len() as u64, limits)?;
 
     let mut header = fits.cards(image.is_compressed)?;
     if image.hdu > 1 {
@@ -102,7 +102,7 @@ pub(super) fn decode_fits_with(bytes: &[u8], limits: &Limits, allow_fast: bool) 
     let fast = if !allow_fast || image.is_compressed || header.iter().any(|c| c.keyword == "BLANK") {
         None
     } else {
-        let start = usize::try_from(fits.data_start()?).unwrap_or(usize::MAX);
+        let start = usize::try_from(data_start).unwrap_or(usize::MAX);
         buffer
             .get(start..)
             .and_then(|data| raw::physical_values(data, image.bitpix, n * planes, storage.bzero, storage.bscale))
@@ -171,7 +171,8 @@ impl ImageHdu {
     }
 }
 
-fn check_data_size(fits: &mut MemFits, image: &ImageHdu, len: u64, limits: &Limits) -> Result<(), DecodeError> {
+/// Checks that the HDU's data fits in the `len` bytes received (see the module docs); returns where the data starts.
+fn check_data_size(fits: &mut MemFits, image: &ImageHdu, len: u64, limits: &Limits) -> Result<u64, DecodeError> {
     let bytes_per_value = u128::from(image.bitpix.unsigned_abs() / 8);
     let raw = image.axes.iter().fold(bytes_per_value, |acc, &a| acc.saturating_mul(u128::from(a)));
     let data_start = fits.data_start()?;
@@ -196,7 +197,7 @@ fn check_data_size(fits: &mut MemFits, image: &ImageHdu, len: u64, limits: &Limi
         let missing = u64::try_from(end - u128::from(len)).unwrap_or(u64::MAX);
         return Err(DecodeError::Truncated { missing, shape });
     }
-    Ok(())
+    Ok(data_start)
 }
 
 /// FITS 4.0 §4.4.1 mandatory keywords (and the scaling ones), which describe one HDU's layout and must not leak

@@ -274,12 +274,26 @@ pub fn format_from_path(path: impl AsRef<Path>) -> String {
 /// name alone: what the CLI uses to walk folders and the driver to accept a camera's locally saved file.
 pub fn is_image_name(path: impl AsRef<Path>) -> bool {
     let label = format_from_path(path);
-    let inner = label.strip_suffix(".z").or_else(|| label.strip_suffix(".gz")).unwrap_or(&label);
-    matches!(inner, ".fits" | ".fits.fz" | ".xisf" | ".jpg" | ".png")
+    let inner = WRAPPERS.iter().find_map(|w| label.strip_suffix(w)).unwrap_or(&label);
+    inner == ".fits.fz" || IMAGE_EXTENSIONS.iter().any(|(_, l)| *l == inner)
 }
 
+/// Image file extensions (lower case) and the format label each stands for.
+const IMAGE_EXTENSIONS: &[(&str, &str)] = &[
+    ("fits", ".fits"),
+    ("fit", ".fits"),
+    ("fts", ".fits"),
+    ("xisf", ".xisf"),
+    ("jpg", ".jpg"),
+    ("jpeg", ".jpg"),
+    ("png", ".png"),
+];
+
+/// The compressed wrappers a file name may end with.
+const WRAPPERS: [&str; 2] = [".z", ".gz"];
+
 fn label_for_name(name: &str) -> String {
-    for wrapper in [".z", ".gz"] {
+    for wrapper in WRAPPERS {
         if let Some(stem) = name.strip_suffix(wrapper) {
             let inner = label_for_name(stem);
             return format!("{inner}{wrapper}");
@@ -288,12 +302,43 @@ fn label_for_name(name: &str) -> String {
     if name.ends_with(".fz") {
         return ".fits.fz".into();
     }
-    match name.rsplit_once('.') {
-        Some((_, "fits" | "fit" | "fts")) => ".fits".into(),
-        Some((_, "jpg" | "jpeg")) => ".jpg".into(),
-        Some((_, "png")) => ".png".into(),
-        Some((stem, ext)) if !stem.is_empty() => format!(".{ext}"),
-        _ => String::new(),
+    let Some((stem, ext)) = name.rsplit_once('.') else { return String::new() };
+    match IMAGE_EXTENSIONS.iter().find(|(e, _)| *e == ext) {
+        Some((_, label)) => (*label).to_owned(),
+        None if !stem.is_empty() => format!(".{ext}"),
+        None => String::new(),
+    }
+}
+
+/// A file's name without its image suffixes, by the rules of [`format_from_path`] (a wrapper, `.fz`, an image
+/// extension); other names lose their last extension only.
+///
+/// ```
+/// use dso_models::decode::image_stem;
+/// assert_eq!(image_stem("/a/m31.fits.fz"), "m31");
+/// assert_eq!(image_stem("b/Light_001.FIT"), "Light_001");
+/// assert_eq!(image_stem("frame.jpg.z"), "frame");
+/// assert_eq!(image_stem("notes.txt"), "notes");
+/// assert_eq!(image_stem("noext"), "noext");
+/// ```
+pub fn image_stem(path: impl AsRef<Path>) -> String {
+    let path = path.as_ref();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    // ASCII lower-casing keeps byte offsets, so `end` indexes `name` too.
+    let lower = name.to_ascii_lowercase();
+    let mut end = lower.len();
+    if let Some(w) = WRAPPERS.iter().find(|w| lower.ends_with(*w)) {
+        end -= w.len();
+    }
+    if lower[..end].ends_with(".fz") {
+        end -= 3;
+    }
+    match lower[..end].rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && IMAGE_EXTENSIONS.iter().any(|(e, _)| *e == ext) => {
+            name[..stem.len()].to_owned()
+        }
+        _ if end < name.len() && end > 0 => name[..end].to_owned(),
+        _ => path.file_stem().map_or(name.clone(), |s| s.to_string_lossy().into_owned()),
     }
 }
 

@@ -236,7 +236,7 @@ fn numbers(text: &str) -> Option<Vec<usize>> {
 
 fn image_header(e: &BytesStart<'_>) -> Result<ImageHeader, HeaderError> {
     let attrs = attributes(e)?;
-    let corrupt = |what: String| HeaderError::Corrupt(what);
+    let corrupt = HeaderError::Corrupt;
     let get = |name: &str| attribute(&attrs, name).ok_or_else(|| corrupt(format!("<Image> without {name}")));
     let geometry = get("geometry")?;
     let geometry = match numbers(geometry).as_deref() {

@@ -2,13 +2,16 @@
 //!
 //! Both heat-map detectors put their maps on one scale (XRAI's attribution divided by
 //! [`crate::pix2pix::MAP_SCALE`], clipped to `0..=1`; Pix2Pix was trained to output exactly that), so one threshold
-//! serves both. The threshold is relative to the map's own peak (half of it by default), with an absolute floor:
+//! serves both. The threshold is relative to the map's own peak (0.3 of it by default), with an absolute floor:
 //! XRAI ranks regions *within* an image, and its densities vary from image to image by more than the difference
-//! between the first region and the rest, so "the regions at least half as important as the most important one" is
-//! the stable reading; the floor keeps a map with nothing in it from producing boxes. What a box's confidence means differs between them, so the caller supplies it from the
-//! [`Blob`]: its pixels, its peak and its bounding box.
+//! between the first region and the rest, so "the regions at least that important beside the most important one"
+//! is the stable reading; the floor keeps a map with nothing in it from producing boxes. What a box's confidence
+//! means differs between them, so the caller supplies it from the [`Blob`]: its pixels, its peak and its bounding
+//! box.
 
 use dso_plugin_api::{Detection, HeatMap};
+use image::{GrayImage, Luma};
+use imageproc::region_labelling::{connected_components, Connectivity};
 
 /// How regions become boxes.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,42 +47,34 @@ pub struct Blob {
     pub bbox: (usize, usize, usize, usize),
 }
 
-/// The 8-connected regions of `map` at or above `threshold`, in scan order of their first pixel.
+/// The 8-connected regions of `map` at or above `threshold` (imageproc's `connected_components`, as the naive
+/// detector labels its regions), in scan order of their first pixel.
 pub fn blobs(map: &HeatMap, threshold: f32) -> Vec<Blob> {
-    let (w, h) = (map.width, map.height);
-    let on = |i: usize| map.values[i] >= threshold;
-    let mut seen = vec![false; w * h];
-    let mut out = Vec::new();
-    let mut stack = Vec::new();
-    for start in 0..w * h {
-        if seen[start] || !on(start) {
-            continue;
+    let w = map.width;
+    let (Ok(w32), Ok(h32)) = (u32::try_from(map.width), u32::try_from(map.height)) else { return Vec::new() };
+    if map.values.len() != w * map.height {
+        return Vec::new();
+    }
+    let mask =
+        GrayImage::from_fn(w32, h32, |x, y| Luma([u8::from(map.values[y as usize * w + x as usize] >= threshold)]));
+    let labels = connected_components(&mask, Connectivity::Eight, Luma([0u8]));
+    // Blobs are created as their first pixel is met, so they come in scan order and their pixels sorted.
+    let mut blob_of_label: Vec<Option<usize>> = Vec::new();
+    let mut out: Vec<Blob> = Vec::new();
+    for (i, &label) in labels.as_raw().iter().enumerate().filter(|(_, &l)| l > 0) {
+        let label = label as usize;
+        if blob_of_label.len() <= label {
+            blob_of_label.resize(label + 1, None);
         }
-        seen[start] = true;
-        stack.push(start);
-        let mut pixels = Vec::new();
-        while let Some(i) = stack.pop() {
-            pixels.push(i);
-            let (x, y) = (i % w, i / w);
-            for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
-                for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
-                    let j = ny * w + nx;
-                    if !seen[j] && on(j) {
-                        seen[j] = true;
-                        stack.push(j);
-                    }
-                }
-            }
-        }
-        pixels.sort_unstable();
-        let peak = pixels.iter().map(|&i| map.values[i]).fold(f32::NEG_INFINITY, f32::max);
-        let (mut x0, mut x1) = (usize::MAX, 0);
-        for &i in &pixels {
-            x0 = x0.min(i % w);
-            x1 = x1.max(i % w + 1);
-        }
-        let (y0, y1) = (pixels[0] / w, pixels[pixels.len() - 1] / w + 1);
-        out.push(Blob { pixels, peak, bbox: (x0, y0, x1, y1) });
+        let k = *blob_of_label[label].get_or_insert_with(|| {
+            out.push(Blob { pixels: Vec::new(), peak: f32::NEG_INFINITY, bbox: (usize::MAX, i / w, 0, 0) });
+            out.len() - 1
+        });
+        let (x, y) = (i % w, i / w);
+        let b = &mut out[k];
+        b.pixels.push(i);
+        b.peak = b.peak.max(map.values[i]);
+        b.bbox = (b.bbox.0.min(x), b.bbox.1, b.bbox.2.max(x + 1), y + 1);
     }
     out
 }

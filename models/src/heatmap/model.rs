@@ -21,14 +21,9 @@ pub const MAX_BATCH: usize = 8;
 /// else the first of [`crate::yolo::config::shipped_candidates`]`(folder, file)` that exists; the error says where
 /// it looked.
 pub fn find_model(env_var: &str, folder: &str, file: &str) -> Result<PathBuf, String> {
-    if let Some(p) = std::env::var_os(env_var).filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        return if p.is_file() { Ok(p) } else { Err(format!("{env_var}={} does not exist", p.display())) };
-    }
-    let candidates = crate::yolo::config::shipped_candidates(folder, file);
-    candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
-        let list: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
-        format!("{file} is in none of {}; name one with {env_var}", list.join(", "))
+    use crate::yolo::config::{first_shipped, model_from_env};
+    model_from_env(env_var).unwrap_or_else(|| {
+        first_shipped(folder, file).map_err(|places| format!("{file} is in none of {places}; name one with {env_var}"))
     })
 }
 

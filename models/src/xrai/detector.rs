@@ -250,12 +250,11 @@ impl Detector for XraiDetector {
         }
         let map = stitcher.finish();
         let objects = heatmap::boxes(&map, &self.params.boxes, |b| {
-            let p = tiles
+            tiles
                 .iter()
                 .zip(&probabilities)
                 .filter(|(t, _)| touches(&b.pixels, b.bbox, frame.width, t))
-                .fold(0.0f32, |m, (_, &p)| m.max(p));
-            p
+                .fold(0.0f32, |m, (_, &p)| m.max(p))
         });
         self.stats.probabilities = probabilities;
         self.stats.total = start.elapsed();

@@ -89,11 +89,6 @@ pub fn load() -> Result<FileConfig, String> {
     }
 }
 
-/// Where the shipped model is looked for, in order.
-pub fn default_model_candidates() -> Vec<PathBuf> {
-    shipped_candidates("yolo", DEFAULT_MODEL_FILE)
-}
-
 /// Where a model file the project ships is looked for, in order: beside the executable, in
 /// `<prefix>/share/dso-detector/`, then in the source tree's `models/<folder>/`. Every shipped model (YOLO, the
 /// classifier, Pix2Pix) is found the same way.
@@ -111,13 +106,8 @@ pub fn shipped_candidates(folder: &str, file: &str) -> Vec<PathBuf> {
 
 /// The model to load and whether it is the shipped one; the error says where it looked.
 pub fn model_path(file: &FileConfig) -> Result<(PathBuf, bool), String> {
-    if let Some(p) = std::env::var_os("DSO_YOLO_MODEL").filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        return if p.is_file() {
-            Ok((p, false))
-        } else {
-            Err(format!("DSO_YOLO_MODEL={} does not exist", p.display()))
-        };
+    if let Some(p) = model_from_env("DSO_YOLO_MODEL") {
+        return p.map(|p| (p, false));
     }
     if let Some(p) = &file.model {
         let conf = config_path().map(|c| c.display().to_string()).unwrap_or_default();
@@ -127,11 +117,26 @@ pub fn model_path(file: &FileConfig) -> Result<(PathBuf, bool), String> {
             Err(format!("yolo_model = {} (in {conf}) does not exist", p.display()))
         };
     }
-    let candidates = default_model_candidates();
-    candidates.iter().find(|p| p.is_file()).map(|p| (p.clone(), true)).ok_or_else(|| {
-        let list: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
-        format!("no YOLO model: {DEFAULT_MODEL_FILE} is in none of {}; name one with yolo_model = … in the configuration file", list.join(", "))
+    first_shipped("yolo", DEFAULT_MODEL_FILE).map(|p| (p, true)).map_err(|places| {
+        format!("no YOLO model: {DEFAULT_MODEL_FILE} is in none of {places}; name one with yolo_model = … in the configuration file")
     })
+}
+
+/// The model file an environment variable names: `None` when it is unset or empty, an error when the file does not
+/// exist.
+pub fn model_from_env(var: &str) -> Option<Result<PathBuf, String>> {
+    let p = PathBuf::from(std::env::var_os(var).filter(|p| !p.is_empty())?);
+    Some(if p.is_file() { Ok(p) } else { Err(format!("{var}={} does not exist", p.display())) })
+}
+
+/// The first of [`shipped_candidates`]`(folder, file)` that exists, or the places looked at (comma-separated).
+pub fn first_shipped(folder: &str, file: &str) -> Result<PathBuf, String> {
+    let candidates = shipped_candidates(folder, file);
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or_else(|| candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))
 }
 
 #[cfg(test)]
