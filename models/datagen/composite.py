@@ -127,7 +127,7 @@ def _project_boxes(boxes: list[Box], m: np.ndarray, c_photo, c_img, shape, pw: i
 
 
 def cut(rng: np.random.Generator, lib: PhotoLibrary, shape: tuple[int, int], empty: bool = False,
-        tries: int = 80):
+        tries: int = 80, centred: float = 0.0):
     """A photograph warped onto the image grid: (planes (3, H, W) in [0, 1], alpha (H, W), label boxes
     [(cls, x0, y0, x1, y1, name)]) or None when no suitable cut was found. `empty`: a region touching no
     catalogued object at all. The geometry is checked before a photograph is decoded."""
@@ -156,7 +156,7 @@ def cut(rng: np.random.Generator, lib: PhotoLibrary, shape: tuple[int, int], emp
             extent = max(target.x1 - target.x0, target.y1 - target.y0)
             scale = float(np.clip(size / max(extent, 1.0), 0.05, MAX_UPSCALE))
             c_photo = target.centre
-            cy, cx = sample_centre(rng, extent * scale, shape)
+            cy, cx = sample_centre(rng, extent * scale, shape, centred)
             c_img = (cx, cy)
         # image (x, y) -> photo (x, y): photo = c_photo + R(-angle) F (img - c_img) / scale
         ca, sa = math.cos(angle), math.sin(angle)
@@ -199,9 +199,9 @@ def cut(rng: np.random.Generator, lib: PhotoLibrary, shape: tuple[int, int], emp
 
 
 def composite_light(rng: np.random.Generator, lib: PhotoLibrary, scene, shape: tuple[int, int],
-                    empty: bool = False):
+                    empty: bool = False, centred: float = 0.0):
     """The photograph as extra light for scene.render_frame: ((3, H, W) electrons, [Label], names) or None."""
-    got = cut(rng, lib, shape, empty=empty)
+    got = cut(rng, lib, shape, empty=empty, centred=centred)
     if got is None:
         return None
     planes, alpha, boxes = got

@@ -44,6 +44,7 @@ class Options:
     quality: int = 92
     workers: int = 1
     stellarium_dir: str = STELLARIUM_DIR
+    centred_fraction: float = 0.0    # layout.sample_centre: big objects centred near the middle
 
 
 _LIB: dict = {}
@@ -65,11 +66,13 @@ def make_item(opts: Options, kind: int, index: int) -> dict:
     name = f"{'syn' if kind == SYNTHETIC else 'cmp'}_{index:06d}"
     objname = "synthetic field"
     if kind == SYNTHETIC:
-        frame = render_frame(rng, scene, shape, plan_objects(rng, shape, scene.n_subs))
+        plans = plan_objects(rng, shape, scene.n_subs, centred=opts.centred_fraction)
+        frame = render_frame(rng, scene, shape, plans)
         objname = "synthetic: " + ", ".join(lab.kind for lab in frame.labels) if frame.labels else objname
     else:
         empty = bool(rng.random() < EMPTY_COMPOSITE)
-        got = composite_light(rng, _library(opts.stellarium_dir), scene, shape, empty=empty)
+        got = composite_light(rng, _library(opts.stellarium_dir), scene, shape, empty=empty,
+                              centred=opts.centred_fraction)
         if got is None:  # no photograph region free of catalogued objects: an empty synthetic field instead
             frame = render_frame(rng, scene, shape, [])
         else:

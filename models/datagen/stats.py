@@ -17,7 +17,18 @@ from .catalog import CLASSES
 
 # Real smart-telescope patches (issue text; ML-NOTES "A first measurement of the domain gap").
 TARGETS = {"border_touch_fraction": 0.62, "box_px_min": 7, "box_px_median": 190, "objects_per_patch": 1.0,
-           "empty_fraction": [0.15, 0.20], "boxes_over_70pct_fraction": 0.33}
+           "empty_fraction": [0.15, 0.20], "boxes_over_70pct_fraction": 0.33, "full_frame_f1": 0.25}
+
+
+def full_frame_f1(records: list[dict]) -> float:
+    """F1 at IoU 0.5 of the trivial baseline, one full-image box per image: it finds exactly the images holding a
+    box that covers at least half of the image (its IoU with the full box is its area fraction)."""
+    labels = sum(len(r["boxes"]) for r in records)
+    hits = sum(any((b[3] - b[1]) * (b[4] - b[2]) >= 0.5 * r["w"] * r["h"] for b in r["boxes"]) for r in records)
+    if not records or not labels or not hits:
+        return 0.0
+    p, r = hits / len(records), hits / labels
+    return 2 * p * r / (p + r)
 
 
 def touches_border(box, w: int, h: int, tol: float = 1.0) -> bool:
@@ -54,6 +65,7 @@ def summarise(records: list[dict]) -> dict:
         "box_size_px_sqrt_wh": quant(geo),
         "box_long_side_px": quant(side),
         "boxes_over_70pct_fraction": round(float(np.mean(frac_side > 0.7)), 3) if boxes else 0.0,
+        "full_frame_f1": round(full_frame_f1(records), 3),
         "hard_negative_bright_stars": int(sum(r.get("hard_negatives", 0) for r in records)),
         "targets_real": TARGETS,
     }
@@ -71,6 +83,7 @@ def format_stats(s: dict) -> str:
              f"box size sqrt(wh) px: {s['box_size_px_sqrt_wh']}",
              f"box long side px: {s['box_long_side_px']} (real 7 px to full patch, median ~190 of 640)",
              f"boxes whose long side > 70 % of the patch: {s['boxes_over_70pct_fraction']:.1%} (real ~1/3)",
+             f"one full-frame box per image scores F1 {s['full_frame_f1']:.2f} (real 0.25)",
              f"unlabelled saturated bright stars (hard negatives): {s['hard_negative_bright_stars']}"]
     return "\n".join(lines)
 

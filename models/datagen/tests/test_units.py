@@ -10,7 +10,8 @@ import pytest
 
 from models.datagen import bayer
 from models.datagen.fits import read_fits, read_header_cards, write_fits_u16
-from models.datagen.stats import summarise, touches_border
+from models.datagen.layout import CENTRED_SPAN, sample_centre, sample_size
+from models.datagen.stats import full_frame_f1, summarise, touches_border
 from models.datagen.stretch import auto_params, mtf, stretch_plane
 
 
@@ -102,7 +103,35 @@ def test_stats_are_computed_correctly():
     assert s["box_long_side_px"]["p50"] == 20.0 and s["box_long_side_px"]["p100"] == 90.0
     assert s["boxes_over_70pct_fraction"] == pytest.approx(1 / 3, abs=1e-3)
     assert s["hard_negative_bright_stars"] == 2
+    # Only the third image holds a box covering half of it: one hit out of 3 full-frame boxes and 3 labels.
+    assert s["full_frame_f1"] == pytest.approx(1 / 3, abs=1e-3)
+    assert full_frame_f1([]) == 0.0 and full_frame_f1(recs[:2]) == 0.0
     assert touches_border((0.5, 5, 10, 10), 100, 100) and not touches_border((5, 5, 95, 95), 100, 100)
+
+
+def test_centred_placement_of_big_objects():
+    shape = (640, 640)
+    # centred=0 draws exactly what the placement always drew, so earlier data sets stay byte-identical
+    a, b = np.random.default_rng(3), np.random.default_rng(3)
+    assert sample_centre(a, 900.0, shape) == sample_centre(b, 900.0, shape, 0.0) and a.random() == b.random()
+    rng = np.random.default_rng(4)
+    for _ in range(200):
+        cy, cx = sample_centre(rng, 700.0, shape, 1.0)
+        assert abs(cy - 320) <= CENTRED_SPAN * 320 + 1e-9 and abs(cx - 320) <= CENTRED_SPAN * 320 + 1e-9
+    small = [sample_centre(rng, 100.0, shape, 1.0) for _ in range(500)]     # small objects are never centred
+    assert min(c[1] for c in small) < 100 and max(c[1] for c in small) > 540
+
+    def half_frame_share(centred: float) -> float:
+        rng = np.random.default_rng(5)
+        hits = 0
+        for _ in range(4000):
+            size = sample_size(rng, 640)
+            cy, cx = sample_centre(rng, size, shape, centred)
+            w = min(640, cx + size / 2) - max(0, cx - size / 2)
+            h = min(640, cy + size / 2) - max(0, cy - size / 2)
+            hits += w * h >= 0.5 * 640 * 640
+        return hits / 4000
+    assert half_frame_share(0.5) > 1.3 * half_frame_share(0.0)
 
 
 def test_star_flux_conversion_is_self_consistent():
