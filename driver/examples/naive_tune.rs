@@ -15,7 +15,8 @@
 
 use std::path::PathBuf;
 
-use dso_detector::eval::{parse_yolo, score, ImageResult, Size, Truth};
+use dso_detector::eval::{parse_yolo, score, ImageResult, Size, Truth, IOU_THRESHOLD};
+use dso_detector::report::DEFAULT_CONFIDENCE;
 use dso_models::decode;
 use dso_models::naive::{NaiveDetector, NaiveParams};
 use dso_plugin_api::{Detection, Detector, Frame};
@@ -72,10 +73,7 @@ fn main() -> Result<(), String> {
     let mut names: Vec<PathBuf> = std::fs::read_dir(&images)
         .map_err(|e| e.to_string())?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            let stem = decode::image_stem(p);
-            stem.starts_with(&prefix) && p.file_name().is_some_and(|n| n.len() > stem.len() + 1)
-        })
+        .filter(|p| decode::is_image_name(p) && decode::image_stem(p).starts_with(&prefix))
         .collect();
     names.sort();
     let data: Vec<(Frame, Vec<Truth>)> = names
@@ -101,6 +99,7 @@ fn main() -> Result<(), String> {
         "{:<40} {:>6} {:>6} {:>6} {:>12} {:>6} {:>6} {:>6} {:>7}",
         "config", "P", "R", "F1", "bestF1(thr)", "AP50", "Flarge", "loc", "area×"
     );
+    let dump = std::env::var_os("NAIVE_TUNE_DUMP").is_some();
     for c in &configs {
         let params = parse_config(c)?;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -126,48 +125,10 @@ fn main() -> Result<(), String> {
                 .collect();
             handles.into_iter().flat_map(|h| h.join().expect("worker")).collect()
         });
-        let all = score(&results, 0.5, Size::All);
-        let large = score(&results, 0.5, Size::Large);
-        let (mut found, mut ratios, mut total) = (0usize, Vec::new(), 0usize);
-        // Localised / total labels by bucket: small, medium, large below half the image, at least half.
-        let mut buckets = [(0usize, 0usize); 4];
-        for (r, (frame, _)) in results.iter().zip(&data) {
-            let image_area = (frame.width * frame.height) as f32;
-            for t in &r.truths {
-                total += 1;
-                let best = r.detections.iter().map(|(d, _)| (d.iou(&t.bbox), d)).max_by(|a, b| a.0.total_cmp(&b.0));
-                let a = area(&t.bbox);
-                let k = if a < 32.0 * 32.0 {
-                    0
-                } else if a < 96.0 * 96.0 {
-                    1
-                } else if a < 0.5 * image_area {
-                    2
-                } else {
-                    3
-                };
-                buckets[k].1 += 1;
-                if k == 3 && std::env::var_os("NAIVE_TUNE_DUMP").is_some() {
-                    let list: Vec<String> = r
-                        .detections
-                        .iter()
-                        .map(|(d, _)| {
-                            format!("[{:.2} iou {:.2} area {:.2}]", d.confidence, d.iou(&t.bbox), area(d) / image_area)
-                        })
-                        .collect();
-                    eprintln!("label area {:.2}: {}", a / image_area, list.join(" "));
-                }
-                if let Some((iou, d)) = best {
-                    buckets[k].0 += usize::from(iou >= 0.5);
-                    found += usize::from(iou >= 0.5);
-                    if iou > 0.1 {
-                        ratios.push(area(d) / area(&t.bbox).max(1.0));
-                    }
-                }
-            }
-        }
-        ratios.sort_by(f32::total_cmp);
-        let median = ratios.get(ratios.len() / 2).copied().unwrap_or(f32::NAN);
+        let all = score(&results, DEFAULT_CONFIDENCE, Size::All);
+        let large = score(&results, DEFAULT_CONFIDENCE, Size::Large);
+        let (buckets, median) = localisation(&results, &data, dump);
+        let (found, total) = buckets.iter().fold((0, 0), |(f, t), b| (f + b.0, t + b.1));
         println!(
             "{:<40} {:>6.3} {:>6.3} {:>6.3} {:>6.3}({:.2}) {:>6.3} {:>6.3} {:>6.3} {:>7.2}",
             c,
@@ -191,10 +152,48 @@ fn main() -> Result<(), String> {
             buckets[2].1,
             buckets[3].0,
             buckets[3].1,
-            results.iter().flat_map(|r| &r.detections).filter(|d| d.0.confidence >= 0.5).count()
+            results.iter().flat_map(|r| &r.detections).filter(|d| d.0.confidence >= DEFAULT_CONFIDENCE).count()
         );
     }
     Ok(())
+}
+
+/// Localised and total labels per bucket (small, medium, large below half the image, half the image or more),
+/// localised meaning some box at any confidence reaches [`IOU_THRESHOLD`], and the median area ratio of the
+/// best-overlapping box to its label where they overlap at all (IoU > 0.1). `dump` lists every box against each
+/// half-frame label on stderr.
+fn localisation(results: &[ImageResult], data: &[(Frame, Vec<Truth>)], dump: bool) -> ([(usize, usize); 4], f32) {
+    let mut buckets = [(0usize, 0usize); 4];
+    let mut ratios = Vec::new();
+    for (r, (frame, _)) in results.iter().zip(data) {
+        let image_area = (frame.width * frame.height) as f32;
+        for t in &r.truths {
+            let a = area(&t.bbox);
+            let half_frame = a >= 0.5 * image_area;
+            let k =
+                [Size::Small, Size::Medium].iter().position(|s| s.contains(a)).unwrap_or(2 + usize::from(half_frame));
+            buckets[k].1 += 1;
+            if half_frame && dump {
+                let list: Vec<String> = r
+                    .detections
+                    .iter()
+                    .map(|(d, _)| {
+                        format!("[{:.2} iou {:.2} area {:.2}]", d.confidence, d.iou(&t.bbox), area(d) / image_area)
+                    })
+                    .collect();
+                eprintln!("label area {:.2}: {}", a / image_area, list.join(" "));
+            }
+            let best = r.detections.iter().map(|(d, _)| (d.iou(&t.bbox), d)).max_by(|a, b| a.0.total_cmp(&b.0));
+            if let Some((iou, d)) = best {
+                buckets[k].0 += usize::from(iou >= IOU_THRESHOLD);
+                if iou > 0.1 {
+                    ratios.push(area(d) / a.max(1.0));
+                }
+            }
+        }
+    }
+    ratios.sort_by(f32::total_cmp);
+    (buckets, ratios.get(ratios.len() / 2).copied().unwrap_or(f32::NAN))
 }
 
 fn area(d: &Detection) -> f32 {

@@ -44,7 +44,8 @@ pub enum Size {
 }
 
 impl Size {
-    fn contains(self, area: f32) -> bool {
+    /// Whether a box of this area (px²) belongs to the bucket.
+    pub fn contains(self, area: f32) -> bool {
         match self {
             Size::All => true,
             Size::Small => area < 32.0 * 32.0,
