@@ -13,6 +13,7 @@ pub mod ops;
 pub mod pix2pix;
 pub mod plugins;
 pub mod registry;
+pub mod sky;
 pub mod stretch;
 pub mod xrai;
 pub mod yolo;
