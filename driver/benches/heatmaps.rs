@@ -22,6 +22,7 @@ mod npy;
 use std::path::Path;
 use std::time::Instant;
 
+use dso_detector::naming::Naming;
 use dso_detector::pipeline::{analyse_frame, Outputs, Source};
 use dso_detector::report::Selection;
 use dso_models::decode;
@@ -65,7 +66,7 @@ fn frame_ms(det: &mut dyn Detector, fits: &[u8]) -> f64 {
     1000.0
         * median_secs(ROUNDS, || {
             let frame = decode::decode(fits, ".fits", &limits).expect("decode");
-            let a = analyse_frame(&frame, &source, det, Selection::default(), outputs).expect("analyse");
+            let a = analyse_frame(&frame, &source, det, Selection::default(), outputs, &Naming::off()).expect("analyse");
             assert!(a.heatmap.is_some());
         })
 }

@@ -16,6 +16,7 @@ mod sky;
 mod python;
 use std::time::Instant;
 
+use dso_detector::naming::Naming;
 use dso_detector::pipeline::{analyse_frame, Outputs, Source};
 use dso_detector::report::Selection;
 use dso_models::decode;
@@ -47,7 +48,7 @@ fn rust_case(det: &mut YoloDetector, fits: &[u8]) -> Case {
         let t = Instant::now();
         let frame = decode::decode(fits, ".fits", &limits).expect("decode");
         let decoded = t.elapsed().as_secs_f64() * 1000.0;
-        let a = analyse_frame(&frame, &source, det, Selection::default(), outputs).expect("analyse");
+        let a = analyse_frame(&frame, &source, det, Selection::default(), outputs, &Naming::off()).expect("analyse");
         assert!(a.annotated.is_some());
         let s = det.last_stats();
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;

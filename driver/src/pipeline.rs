@@ -10,6 +10,7 @@ use std::time::Instant;
 use dso_models::{annotate, decode};
 use dso_plugin_api::{Detection, Detector, Frame, HeatMap};
 
+use crate::naming::{self, Naming};
 use crate::report::{select, FrameInfo, Report, Selection};
 
 /// Which pictures to make besides the detections.
@@ -57,6 +58,25 @@ pub struct Analysis {
     pub heatmap: Option<Vec<u8>>,
     /// The raw heat map, for callers that post-process it.
     pub heatmap_values: Option<HeatMap>,
+    /// What a plate solve needs to name this frame later, when naming asked for one.
+    pub pending: Option<Box<PendingSolve>>,
+}
+
+/// A frame waiting for a plate solve so that its objects can be named.
+#[derive(Debug)]
+pub struct PendingSolve {
+    /// The frame's luminance (one plane: what the solver and the evidence check need).
+    pub frame: std::sync::Arc<Frame>,
+    /// The selected detections, in the order of `base`'s.
+    pub detections: Vec<Detection>,
+    /// The report before naming.
+    pub base: Report,
+    /// The selection the report was made with.
+    pub selection: Selection,
+    /// The target's name, if any.
+    pub target: Option<String>,
+    /// Pointing hints for the solver.
+    pub hints: Option<dso_models::sky::Pointing>,
 }
 
 /// Decodes, detects, selects and draws. The error is a message for the astronomer.
@@ -66,10 +86,11 @@ pub fn analyse(
     detector: &mut dyn Detector,
     selection: Selection,
     outputs: Outputs,
+    naming: &Naming,
     limits: &decode::Limits,
 ) -> Result<Analysis, String> {
     let frame = decode::decode(bytes, &source.format, limits).map_err(|e| e.to_string())?;
-    analyse_frame(&frame, source, detector, selection, outputs)
+    analyse_frame(&frame, source, detector, selection, outputs, naming)
 }
 
 /// [`analyse`] for an already decoded frame.
@@ -79,15 +100,52 @@ pub fn analyse_frame(
     detector: &mut dyn Detector,
     selection: Selection,
     outputs: Outputs,
+    naming: &Naming,
 ) -> Result<Analysis, String> {
     let name = detector.name().to_owned();
     let found = catch_unwind(AssertUnwindSafe(|| detector.detect(frame)))
         .map_err(|p| format!("detector '{name}' crashed: {}", panic_message(&p)))?
         .map_err(|e| format!("detector '{name}': {e}"))?;
     let detections = select(found.objects, frame.width, frame.height, selection);
+    let info = FrameInfo {
+        width: frame.width,
+        height: frame.height,
+        source: source.name.clone(),
+        format: source.format.clone(),
+        timestamp: source.timestamp.clone(),
+    };
+    let mut report = Report::new(info, &name, 0.0, &detections);
+    let base = report.clone();
+    let placement = naming::place(frame, naming);
+    let target = naming.enabled.then(|| naming::target_name(frame, naming)).flatten();
+    report.field_note = placement.note.clone();
+    match &placement.field {
+        Some(field) => {
+            naming::name_report(&mut report, frame, &detections, field, selection, target.as_deref());
+        }
+        None => naming::unplaced_target(&mut report, target.as_deref()),
+    }
+    let pending = placement.wants_solve.then(|| {
+        let luminance = Frame::new(frame.width, frame.height, vec![frame.luminance()], frame.encoding)
+            .map(|mut f| {
+                f.header = frame.header.clone();
+                f
+            })
+            .ok();
+        luminance.map(|f| {
+            Box::new(PendingSolve {
+                frame: std::sync::Arc::new(f),
+                detections: detections.clone(),
+                base,
+                selection,
+                target: target.clone(),
+                hints: placement.hints,
+            })
+        })
+    });
     let annotated = if outputs.annotated {
         Some(
-            annotate::annotated_jpeg(frame, &detections, 85, outputs.max_side)
+            annotate::annotated_jpeg(frame, &report.picture_labels(), 85, outputs.max_side)
                 .map_err(|e| format!("annotated image: {e}"))?,
         )
     } else {
@@ -99,16 +157,8 @@ pub fn analyse_frame(
         ),
         _ => None,
     };
-    let info = FrameInfo {
-        width: frame.width,
-        height: frame.height,
-        source: source.name.clone(),
-        format: source.format.clone(),
-        timestamp: source.timestamp.clone(),
-    };
-    let latency_ms = source.received.elapsed().as_secs_f64() * 1000.0;
-    let report = Report::new(info, &name, latency_ms, &detections);
-    Ok(Analysis { report, detections, annotated, heatmap, heatmap_values: found.heatmap })
+    report.latency_ms = (source.received.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
+    Ok(Analysis { report, detections, annotated, heatmap, heatmap_values: found.heatmap, pending: pending.flatten() })
 }
 
 /// The text of a caught panic.

@@ -4,6 +4,8 @@
 //! The driver and `dso-detect` both go through here, so a file analysed offline and the same frame seen live give
 //! byte-identical JSON (apart from timing).
 
+use dso_models::sky::identify::Expected;
+use dso_models::sky::{FieldSummary, Identified, Identity, TargetState};
 use dso_plugin_api::Detection;
 use serde::Serialize;
 
@@ -64,10 +66,48 @@ pub struct JsonDetection {
     pub width: f32,
     /// Height.
     pub height: f32,
-    /// Class.
+    /// Class: the catalogue's when the detection is named, else the detector's.
     pub label: String,
     /// Confidence, 0–1.
     pub confidence: f32,
+    /// `detector`, or `catalogue` for an object the catalogue put in the frame and the image shows.
+    pub source: &'static str,
+    /// The detector's own class when the catalogue's differs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detector_label: Option<String>,
+    /// Who it is (`name`, `catalog_id`, `common_name`, `type`, `ra`, `dec`, `magnitude`), when named.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Identity>,
+}
+
+impl JsonDetection {
+    /// A detector's detection, rounded (boxes to 0.1 px, confidence to 0.001), not named yet.
+    pub fn from_detection(d: &Detection) -> Self {
+        let r1 = |v: f32| (v * 10.0).round() / 10.0;
+        Self {
+            x: r1(d.x),
+            y: r1(d.y),
+            width: r1(d.width),
+            height: r1(d.height),
+            label: d.label.clone(),
+            confidence: (d.confidence * 1000.0).round() / 1000.0,
+            source: "detector",
+            detector_label: None,
+            identity: None,
+        }
+    }
+}
+
+/// The observer's target in the JSON document.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TargetReport {
+    /// As the observer (or the frame's `OBJECT`) wrote it.
+    pub name: String,
+    /// The catalogue object it resolved to, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog_id: Option<String>,
+    /// `captured`, `in_field`, `not_in_field`, `unknown`.
+    pub state: TargetState,
 }
 
 /// The `DSO_RESULTS.JSON` document.
@@ -81,24 +121,79 @@ pub struct Report {
     pub latency_ms: f64,
     /// What was found, most confident first.
     pub detections: Vec<JsonDetection>,
+    /// Where the frame is on the sky, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<FieldSummary>,
+    /// Why the frame could not be placed on the sky, or what was doubtful.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field_note: Option<String>,
+    /// Catalogue objects in the frame that were not seen.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expected: Vec<Expected>,
+    /// The observer's target and whether it was captured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<TargetReport>,
+    /// `names` for a later update of the same frame's results (the frame's timestamp is unchanged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub update: Option<&'static str>,
 }
 
 impl Report {
     /// Builds a report from selected detections (boxes rounded to 0.1 px, confidences to 0.001).
     pub fn new(frame: FrameInfo, detector: &str, latency_ms: f64, detections: &[Detection]) -> Self {
-        let r1 = |v: f32| (v * 10.0).round() / 10.0;
-        let detections = detections
+        let detections = detections.iter().map(JsonDetection::from_detection).collect();
+        Self {
+            frame,
+            detector: detector.to_owned(),
+            latency_ms: (latency_ms * 10.0).round() / 10.0,
+            detections,
+            field: None,
+            field_note: None,
+            expected: Vec::new(),
+            target: None,
+            update: None,
+        }
+    }
+
+    /// Adds what naming found: identities of the detections (in the order of the detections this report was made
+    /// from), the catalogue's own finds that pass `selection`, the field and the expected objects. Named detections
+    /// take the catalogue's class.
+    pub fn add_names(&mut self, id: &Identified, selection: Selection) {
+        for (d, name) in self.detections.iter_mut().zip(&id.names) {
+            let Some(name) = name else { continue };
+            if let Some(class) = name.class.filter(|c| *c != d.label) {
+                d.detector_label = Some(std::mem::replace(&mut d.label, class.to_owned()));
+            }
+            d.identity = Some(name.clone());
+        }
+        let room = selection.max_detections.saturating_sub(self.detections.len());
+        let found = id.from_catalogue.iter().filter(|(d, _)| d.confidence >= selection.confidence).take(room);
+        self.detections.extend(found.map(|(d, identity)| JsonDetection {
+            source: "catalogue",
+            identity: Some(identity.clone()),
+            ..JsonDetection::from_detection(d)
+        }));
+        self.detections.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        self.field = Some(id.field.clone());
+        self.expected = id.expected.clone();
+    }
+
+    /// The named detections' labels for pictures: `M 94 galaxy`, else the class.
+    pub fn picture_labels(&self) -> Vec<Detection> {
+        self.detections
             .iter()
-            .map(|d| JsonDetection {
-                x: r1(d.x),
-                y: r1(d.y),
-                width: r1(d.width),
-                height: r1(d.height),
-                label: d.label.clone(),
-                confidence: (d.confidence * 1000.0).round() / 1000.0,
+            .map(|d| Detection {
+                x: d.x,
+                y: d.y,
+                width: d.width,
+                height: d.height,
+                label: match &d.identity {
+                    Some(i) => format!("{} {}", i.name, d.label),
+                    None => d.label.clone(),
+                },
+                confidence: d.confidence,
             })
-            .collect();
-        Self { frame, detector: detector.to_owned(), latency_ms: (latency_ms * 10.0).round() / 10.0, detections }
+            .collect()
     }
 
     /// The JSON text.
@@ -107,9 +202,24 @@ impl Report {
         serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
     }
 
-    /// One line a person reads: `2 objects: nebula 0.91, galaxy 0.64` or `no object found`.
+    /// One line a person reads, names first: `M 51 (Whirlpool Galaxy) 0.95; 2 more`, else
+    /// `2 objects: nebula 0.91, galaxy 0.64` or `no object found`.
     pub fn summary(&self) -> String {
-        summary(&self.detections.iter().map(|d| (d.label.as_str(), d.confidence)).collect::<Vec<_>>())
+        let named: Vec<String> = self
+            .detections
+            .iter()
+            .filter_map(|d| d.identity.as_ref().map(|i| format!("{} {:.2}", i.label(), d.confidence)))
+            .collect();
+        if named.is_empty() {
+            return summary(&self.detections.iter().map(|d| (d.label.as_str(), d.confidence)).collect::<Vec<_>>());
+        }
+        let shown = named.len().min(3);
+        let more = self.detections.len() - shown;
+        let mut line = named[..shown].join(", ");
+        if more > 0 {
+            line.push_str(&format!("; {more} more"));
+        }
+        line
     }
 }
 

@@ -17,6 +17,7 @@ use dso_models::decode;
 
 use crate::device::{Device, Level};
 use crate::indi::{self, Message, ProtocolError};
+use crate::solver::{Solved, Solver};
 use crate::worker::{Outcome, Worker};
 
 /// What the main thread reacts to.
@@ -25,6 +26,8 @@ pub enum Event {
     Incoming(Result<Message, ProtocolError>, Instant),
     /// The worker's news.
     Worker(Outcome),
+    /// A plate solve ended.
+    Solved(Solved),
     /// stdin is closed or failed: time to go.
     Closed(Option<std::io::Error>),
 }
@@ -78,6 +81,10 @@ pub fn run_stdio(device: Device, limits: Limits) -> std::io::Result<()> {
     let worker = Worker::spawn(limits.image, move |o| {
         let _ = worker_events.send(Event::Worker(o));
     });
+    let solver_events = events.clone();
+    let solver = Solver::spawn(move |s| {
+        let _ = solver_events.send(Event::Solved(s));
+    });
     drop(events);
 
     let mut device = device;
@@ -85,6 +92,7 @@ pub fn run_stdio(device: Device, limits: Limits) -> std::io::Result<()> {
         match event {
             Event::Incoming(msg, received) => dispatch(&mut device, msg, received),
             Event::Worker(outcome) => device.worker_outcome(outcome),
+            Event::Solved(solved) => device.solved(solved),
             Event::Closed(err) => {
                 if let Some(e) = err {
                     log::error!("stdin failed: {e}");
@@ -97,6 +105,11 @@ pub fn run_stdio(device: Device, limits: Limits) -> std::io::Result<()> {
                 device.frame_dropped();
             }
         }
+        for job in device.solves.drain(..) {
+            if solver.submit(job) {
+                log::debug!("a frame waiting for a plate solve was replaced by a newer one");
+            }
+        }
         for msg in device.outbox.drain(..) {
             if outgoing.send(msg).is_err() {
                 return Ok(());
@@ -104,6 +117,7 @@ pub fn run_stdio(device: Device, limits: Limits) -> std::io::Result<()> {
         }
     }
     drop(worker);
+    drop(solver);
     drop(outgoing);
     let _ = writer.join();
     Ok(())

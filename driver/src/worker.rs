@@ -6,12 +6,14 @@
 //! counted as dropped. Memory is therefore bounded by three frames: one being received, one waiting, one in work.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use dso_models::{decode, registry};
 use dso_plugin_api::Detector;
 
+use crate::latest::Latest;
+use crate::naming::Naming;
 use crate::pipeline::{analyse, Analysis, Outputs, Source};
 use crate::report::Selection;
 
@@ -28,6 +30,8 @@ pub struct Job {
     pub selection: Selection,
     /// Pictures to make.
     pub outputs: Outputs,
+    /// How to name what is found.
+    pub naming: Naming,
 }
 
 /// Where a job's image is.
@@ -83,50 +87,34 @@ pub enum Outcome {
     },
 }
 
-#[derive(Default)]
-struct Slot {
-    waiting: Option<Job>,
-    shutdown: bool,
-}
-
 /// The detection thread and its waiting slot.
 pub struct Worker {
-    shared: Arc<(Mutex<Slot>, Condvar)>,
+    slot: Arc<Latest<Job>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Worker {
     /// Starts the thread; `report` is called from it for every outcome.
     pub fn spawn(limits: decode::Limits, report: impl Fn(Outcome) + Send + Sync + 'static) -> Self {
-        let shared = Arc::new((Mutex::new(Slot::default()), Condvar::new()));
-        let theirs = Arc::clone(&shared);
+        let slot = Arc::new(Latest::default());
+        let theirs = Arc::clone(&slot);
         let report: Report = Arc::new(report);
         let thread = std::thread::Builder::new()
             .name("dso-worker".into())
             .spawn(move || run(&theirs, &limits, &report))
             .expect("spawning the worker thread");
-        Self { shared, thread: Some(thread) }
+        Self { slot, thread: Some(thread) }
     }
 
     /// Queues a frame. Returns true when it replaced a frame that was still waiting (that frame is dropped).
     pub fn submit(&self, job: Job) -> bool {
-        let (lock, cvar) = &*self.shared;
-        let mut slot = lock.lock().unwrap_or_else(PoisonError::into_inner);
-        let replaced = slot.waiting.replace(job).is_some();
-        cvar.notify_one();
-        replaced
+        self.slot.put(job)
     }
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        {
-            let (lock, cvar) = &*self.shared;
-            let mut slot = lock.lock().unwrap_or_else(PoisonError::into_inner);
-            slot.shutdown = true;
-            slot.waiting = None;
-            cvar.notify_one();
-        }
+        self.slot.close();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -136,27 +124,14 @@ impl Drop for Worker {
 /// Where outcomes go; shared with the progress callbacks the detectors hold.
 type Report = Arc<dyn Fn(Outcome) + Send + Sync>;
 
-fn run(shared: &(Mutex<Slot>, Condvar), limits: &decode::Limits, report: &Report) {
+fn run(slot: &Latest<Job>, limits: &decode::Limits, report: &Report) {
     let mut detectors: HashMap<String, Box<dyn Detector>> = HashMap::new();
-    loop {
-        let job = {
-            let (lock, cvar) = shared;
-            let mut slot = lock.lock().unwrap_or_else(PoisonError::into_inner);
-            loop {
-                if slot.shutdown {
-                    return;
-                }
-                if let Some(job) = slot.waiting.take() {
-                    break job;
-                }
-                slot = cvar.wait(slot).unwrap_or_else(PoisonError::into_inner);
-            }
-        };
+    while let Some(job) = slot.take() {
         report(Outcome::Started { source: job.source.name.clone() });
         let result = detector_for(&mut detectors, &job.detector).and_then(|d| {
             d.set_progress(progress(Arc::clone(report), job.source.name.clone()));
             let bytes = job.payload.into_bytes(limits.max_bytes)?;
-            analyse(&bytes, &job.source, d.as_mut(), job.selection, job.outputs, limits).map(Box::new)
+            analyse(&bytes, &job.source, d.as_mut(), job.selection, job.outputs, &job.naming, limits).map(Box::new)
         });
         report(Outcome::Finished { source: job.source.name, detector: job.detector, result });
     }
@@ -189,6 +164,7 @@ fn detector_for<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
 
     #[test]
     fn progress_sends_whole_percents_only_when_they_grow() {

@@ -12,7 +12,8 @@ use dso_plugin_api::Detection;
 
 use super::{ensure_dir, files};
 use crate::indi::format_timestamp;
-use crate::pipeline::{analyse, Analysis, Outputs, Source};
+use crate::naming::{self, Naming};
+use crate::pipeline::{analyse_frame, Analysis, Outputs, Source};
 use crate::report::{Selection, DEFAULT_CONFIDENCE, DEFAULT_MAX_DETECTIONS};
 
 /// Arguments of `dso-detect detect`.
@@ -43,9 +44,82 @@ pub struct DetectArgs {
     /// Write `<stem>.png` heat maps here (detectors that make one).
     #[arg(long)]
     heatmap_dir: Option<PathBuf>,
+    #[command(flatten)]
+    naming: NamingArgs,
     /// Image files or folders of images.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
+}
+
+/// How `detect` and `identify` name objects.
+#[derive(Args, Debug, Clone)]
+pub struct NamingArgs {
+    /// Do not name objects (no WCS, catalogue or plate solve).
+    #[arg(long)]
+    no_identify: bool,
+    /// Never run the plate solver (frames without a WCS are named from their pointing only, roughly).
+    #[arg(long)]
+    no_solve: bool,
+    /// Plate-solve time limit, seconds.
+    #[arg(long, default_value_t = 60.0)]
+    solve_timeout: f64,
+    /// The target to look for (default: the frame's OBJECT keyword).
+    #[arg(long, default_value = "")]
+    target: String,
+}
+
+impl NamingArgs {
+    /// The pipeline's naming settings.
+    pub fn naming(&self) -> Naming {
+        Naming { enabled: !self.no_identify, solve: !self.no_solve, target: self.target.clone(), ..Naming::off() }
+    }
+
+    /// The solver's settings.
+    pub fn solver(&self) -> dso_models::sky::solve::SolverConfig {
+        dso_models::sky::solve::SolverConfig {
+            timeout: std::time::Duration::from_secs_f64(self.solve_timeout.clamp(1.0, 3600.0)),
+            ..Default::default()
+        }
+    }
+}
+
+/// Decodes and analyses one file, plate-solving in line when naming asks for it (the CLI may wait; the driver
+/// does this in the background). The annotated image is drawn again with the solved names.
+pub fn analyse_file(
+    path: &Path,
+    detector: &mut dyn dso_plugin_api::Detector,
+    selection: Selection,
+    outputs: Outputs,
+    naming_args: &NamingArgs,
+) -> Result<Analysis, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    let source = Source {
+        name: path.display().to_string(),
+        format: decode::format_from_path(path),
+        timestamp: format_timestamp(SystemTime::now()),
+        received: Instant::now(),
+    };
+    let frame = decode::decode(&bytes, &source.format, &decode::Limits::default()).map_err(|e| e.to_string())?;
+    drop(bytes);
+    let mut an = analyse_frame(&frame, &source, detector, selection, outputs, &naming_args.naming())?;
+    if let Some(pending) = an.pending.take() {
+        match naming::solve_pending(&pending, &naming_args.solver()) {
+            Ok(solved) => {
+                let latency = an.report.latency_ms;
+                an.report = solved.report;
+                an.report.update = None;
+                an.report.latency_ms = latency;
+                if outputs.annotated {
+                    an.annotated = Some(
+                        annotate::annotated_jpeg(&frame, &an.report.picture_labels(), 85, outputs.max_side)
+                            .map_err(|e| format!("annotated image: {e}"))?,
+                    );
+                }
+            }
+            Err(e) => an.report.field_note = Some(e),
+        }
+    }
+    Ok(an)
 }
 
 /// The YOLO class id of a label: the order of the project's classes (galaxy, nebula, cluster); class-less
@@ -81,20 +155,11 @@ pub(super) fn run(a: &DetectArgs) -> anyhow::Result<bool> {
     let selection = Selection { confidence: a.confidence, max_detections: a.max_detections };
     let outputs =
         Outputs { annotated: a.annotated_dir.is_some(), heatmap: a.heatmap_dir.is_some(), max_side: a.max_side };
-    let limits = decode::Limits::default();
     let bar = progress(inputs.len());
     let mut failed = 0;
     for path in &inputs {
         bar.set_message(path.display().to_string());
-        let result = std::fs::read(path).map_err(|e| format!("cannot read: {e}")).and_then(|bytes| {
-            let source = Source {
-                name: path.display().to_string(),
-                format: decode::format_from_path(path),
-                timestamp: format_timestamp(SystemTime::now()),
-                received: Instant::now(),
-            };
-            analyse(&bytes, &source, detector.as_mut(), selection, outputs, &limits)
-        });
+        let result = analyse_file(path, detector.as_mut(), selection, outputs, &a.naming);
         match result.and_then(|an| write_outputs(a, path, &an).map_err(|e| format!("{e:#}")).map(|_| an)) {
             Ok(an) => bar.suspend(|| println!("{}: {}", path.display(), an.report.summary())),
             Err(e) => {

@@ -13,6 +13,7 @@ use dso_plugin_api::Detection;
 use super::files;
 use crate::eval::{parse_yolo, score, ImageResult, Scores, Size, Truth};
 use crate::indi::format_timestamp;
+use crate::naming::Naming;
 use crate::pipeline::{analyse_frame, Outputs, Source};
 use crate::report::{Selection, DEFAULT_CONFIDENCE};
 
@@ -113,7 +114,7 @@ fn evaluate(data: &Dataset, detector_name: &str, confidence: f32) -> anyhow::Res
                     received: Instant::now(),
                 };
                 let all = Selection { confidence: 0.0, max_detections: usize::MAX };
-                match analyse_frame(frame, &source, d.as_mut(), all, Outputs::default()) {
+                match analyse_frame(frame, &source, d.as_mut(), all, Outputs::default(), &Naming::off()) {
                     Ok(a) => a.detections,
                     Err(e) => {
                         failures += 1;

@@ -12,7 +12,7 @@ use super::{Device, Level};
 impl Device {
     /// The properties saved in the configuration file, as the `newXXXVector`s that restore them.
     pub(super) fn config_items(&self) -> Vec<NewVector> {
-        [&self.active_devices, &self.detector, &self.settings, &self.outputs]
+        [&self.active_devices, &self.detector, &self.settings, &self.outputs, &self.identify, &self.solver, &self.target]
             .into_iter()
             .map(|v| {
                 let set = props::set_of(v, None);
@@ -49,7 +49,8 @@ impl Device {
 
     pub(super) fn config_process(&mut self, s: &[OneSwitch]) -> Result<(), String> {
         let action = s.iter().find(|o| o.state == SwitchState::On).map(|o| o.name.as_str());
-        let all = ["ACTIVE_DEVICES", "DSO_DETECTOR", "DSO_SETTINGS", "DSO_OUTPUTS"];
+        let all =
+            ["ACTIVE_DEVICES", "DSO_DETECTOR", "DSO_SETTINGS", "DSO_OUTPUTS", "DSO_IDENTIFY", "DSO_SOLVER", "DSO_TARGET"];
         let result = match action {
             Some("CONFIG_SAVE") => {
                 self.save_config().map(|_| format!("configuration saved to {}", self.config_path.display()))

@@ -11,6 +11,7 @@
 //! configuration hooks in `config_hooks.rs`.
 
 mod config_hooks;
+mod identify;
 mod results;
 
 use std::path::PathBuf;
@@ -26,6 +27,8 @@ use crate::indi::{
 use crate::pipeline::{Outputs, Source};
 use crate::props::{self, num};
 use crate::report::{self, Selection};
+use crate::naming::Solved;
+use crate::solver::SolveJob;
 use crate::worker::{Job, Payload};
 
 /// `DRIVER_INTERFACE` of an auxiliary driver: `AUX_INTERFACE = 1 << 15` in libindi's `basedevice.h`.
@@ -45,6 +48,7 @@ const OPTIONS: &str = "Options";
 const GENERAL: &str = "General Info";
 const DETECTION: &str = "Detection";
 const RESULTS: &str = "Results";
+const IDENTIFY: &str = "Identification";
 
 /// Severity of a device message, with the prefix KStars needs to show it (INDI-NOTES: only `[INFO] `,
 /// `[WARNING] ` and `[ERROR] ` reach the control panel; other text is treated as debug).
@@ -88,6 +92,10 @@ pub struct Device {
     annotated: DefVector,
     heatmap: DefVector,
     upload: DefVector,
+    identify: DefVector,
+    solver: DefVector,
+    target: DefVector,
+    target_state: DefVector,
     /// The factory values of the saved properties, for `CONFIG_DEFAULT`.
     defaults: Vec<NewVector>,
     /// True once the first `getProperties` arrived and the configuration's snoop target was applied.
@@ -96,10 +104,18 @@ pub struct Device {
     snooped_ccd: Option<String>,
     frames_processed: u64,
     frames_dropped: u64,
+    /// What the snooped mount and camera say about the pointing and optics.
+    sky: identify::SnoopedSky,
+    /// The last plate solution of the snooped camera (reused while the pointing holds).
+    last_solution: Option<Solved>,
+    /// The target state last announced, to say only changes.
+    announced_target: Option<String>,
     /// Messages to send, in order.
     pub outbox: Vec<Message>,
     /// Frames to hand to the worker.
     pub jobs: Vec<Job>,
+    /// Frames to hand to the plate solver.
+    pub solves: Vec<SolveJob>,
 }
 
 impl Device {
@@ -235,13 +251,42 @@ impl Device {
             ),
             heatmap: props::blob(n, "DSO_HEATMAP", "Heat map", RESULTS, ReadOnly, &[("HEATMAP", "Heat map")]),
             upload: props::blob(n, "DSO_IMAGE_UPLOAD", "Analyse image", DETECTION, WriteOnly, &[("IMAGE", "Image")]),
+            identify: props::switch(
+                n,
+                "DSO_IDENTIFY",
+                "Identify",
+                IDENTIFY,
+                SwitchRule::AnyOfMany,
+                &[("NAMES", "Name objects", true), ("PLATE_SOLVE", "Plate solve", true)],
+            ),
+            solver: props::number(
+                n,
+                "DSO_SOLVER",
+                "Plate solver",
+                IDENTIFY,
+                ReadWrite,
+                vec![num("TIMEOUT", "Time limit (s)", "%.0f", 5.0, 600.0, 5.0, 60.0)],
+            ),
+            target: props::text(n, "DSO_TARGET", "Target", IDENTIFY, ReadWrite, &[("NAME", "Target (empty: OBJECT)", "")]),
+            target_state: props::text(
+                n,
+                "DSO_TARGET_STATE",
+                "Target state",
+                IDENTIFY,
+                ReadOnly,
+                &[("STATE", "State", "no frame yet"), ("DETAIL", "Detail", "")],
+            ),
             defaults: Vec::new(),
             started: false,
             snooped_ccd: None,
             frames_processed: 0,
             frames_dropped: 0,
+            sky: identify::SnoopedSky::default(),
+            last_solution: None,
+            announced_target: None,
             outbox: Vec::new(),
             jobs: Vec::new(),
+            solves: Vec::new(),
         };
         dev.defaults = dev.config_items();
         dev
@@ -301,6 +346,7 @@ impl Device {
             self.started = true;
             self.load_config_items(&["ACTIVE_DEVICES"], false);
             self.snoop();
+            self.snoop_telescope();
         }
         let wanted = |name: &str| req.name.as_deref().is_none_or(|n| n == name);
         let always: [fn(&Device) -> &DefVector; 5] =
@@ -319,12 +365,16 @@ impl Device {
         }
     }
 
-    fn detection_properties() -> [fn(&Device) -> &DefVector; 8] {
+    fn detection_properties() -> [fn(&Device) -> &DefVector; 12] {
         [
             |d| &d.detector,
             |d| &d.settings,
             |d| &d.outputs,
             |d| &d.upload,
+            |d| &d.identify,
+            |d| &d.solver,
+            |d| &d.target,
+            |d| &d.target_state,
             |d| &d.results,
             |d| &d.stats,
             |d| &d.annotated,
@@ -379,6 +429,13 @@ impl Device {
             name: Some(CCD_BLOB.into()),
             mode: BlobEnable::Also,
         }));
+        for name in identify::CAMERA_PROPERTIES {
+            self.outbox.push(Message::GetProperties(GetProperties {
+                version: Some("1.7".into()),
+                device: Some(ccd.clone()),
+                name: Some((*name).into()),
+            }));
+        }
         self.snooped_ccd = Some(ccd);
     }
 
@@ -400,6 +457,7 @@ impl Device {
                 }
                 self.ok(|d| &mut d.active_devices, None);
                 self.snoop();
+                self.snoop_telescope();
                 Ok(())
             }
             (name, _) if !self.is_connected() && self.is_detection_property(name) => {
@@ -413,6 +471,13 @@ impl Device {
                 props::update_switches(&mut self.outputs, &s).map(|_| self.ok(|d| &mut d.outputs, None))
             }
             ("DSO_IMAGE_UPLOAD", Values::Blob(b)) => self.upload(b, received),
+            ("DSO_IDENTIFY", Values::Switch(s)) => {
+                props::update_switches(&mut self.identify, &s).map(|_| self.ok(|d| &mut d.identify, None))
+            }
+            ("DSO_SOLVER", Values::Number(n)) => {
+                props::update_numbers(&mut self.solver, &n).map(|_| self.ok(|d| &mut d.solver, None))
+            }
+            ("DSO_TARGET", Values::Text(t)) => self.set_target(&t),
             (name, values) => Err(format!("{name} is not a writable {:?} property of {}", values.kind(), self.name)),
         };
         if let Err(why) = result {
@@ -456,6 +521,10 @@ impl Device {
             &mut self.annotated,
             &mut self.heatmap,
             &mut self.upload,
+            &mut self.identify,
+            &mut self.solver,
+            &mut self.target,
+            &mut self.target_state,
         ]
         .into_iter()
         .find(|v| v.name == name)
@@ -469,7 +538,10 @@ impl Device {
         if was != now {
             self.update_properties();
             if now {
-                self.load_config_items(&["DSO_DETECTOR", "DSO_SETTINGS", "DSO_OUTPUTS"], false);
+                self.load_config_items(
+                    &["DSO_DETECTOR", "DSO_SETTINGS", "DSO_OUTPUTS", "DSO_IDENTIFY", "DSO_SOLVER", "DSO_TARGET"],
+                    false,
+                );
                 let ccd = self.snooped_ccd.clone().unwrap_or_else(|| "no camera (set ACTIVE_CCD)".into());
                 self.log(Level::Info, &format!("{} is online, watching {ccd}.{CCD_BLOB}", self.name));
                 self.plugin_warnings();
@@ -526,8 +598,9 @@ impl Device {
     fn queue_frame(&mut self, blob: OneBlob, source: String, received: Instant) {
         let (detector, selection, outputs) = self.current_job_settings();
         let timestamp = format_timestamp(SystemTime::now());
+        let naming = self.naming(&source);
         let source = Source { name: source, format: blob.format, timestamp, received };
-        self.jobs.push(Job { payload: Payload::Bytes(blob.data), source, detector, selection, outputs });
+        self.jobs.push(Job { payload: Payload::Bytes(blob.data), source, detector, selection, outputs, naming });
     }
 
     fn upload(&mut self, blobs: Vec<OneBlob>, received: Instant) -> Result<(), String> {
@@ -543,7 +616,7 @@ impl Device {
 
     /// Handles what the server forwards from snooped devices (libindi's `ISSnoopDevice`): the camera's image.
     pub fn snooped(&mut self, set: SetVector, received: Instant) {
-        if Some(set.device.as_str()) != self.snooped_ccd.as_deref() || !self.is_connected() {
+        if self.snooped_sky(&set) || Some(set.device.as_str()) != self.snooped_ccd.as_deref() || !self.is_connected() {
             return;
         }
         if set.name == CCD_FILE_PATH {
@@ -580,8 +653,9 @@ impl Device {
         let format = dso_models::decode::format_from_path(&path);
         let (detector, selection, outputs) = self.current_job_settings();
         let name = format!("{}.{CCD_FILE_PATH}", set.device);
+        let naming = self.naming(&name);
         let source = Source { name, format, timestamp: format_timestamp(SystemTime::now()), received };
         let payload = Payload::File(std::path::PathBuf::from(path));
-        self.jobs.push(Job { payload, source, detector, selection, outputs });
+        self.jobs.push(Job { payload, source, detector, selection, outputs, naming });
     }
 }

@@ -49,12 +49,9 @@ impl Device {
                 props::set_text(&mut self.results, "SUMMARY", &format!("analysing {source}… {percent} %"));
                 self.publish(|d| &d.results, None);
             }
-            Outcome::Finished { source, detector, result: Ok(a) } => {
+            Outcome::Finished { source, detector, result: Ok(mut a) } => {
                 self.frames_processed += 1;
                 let summary = a.report.summary();
-                props::set_text(&mut self.results, "JSON", &a.report.to_json());
-                props::set_text(&mut self.results, "SUMMARY", &summary);
-                self.results.state = PropertyState::Ok;
                 let max_conf = a.detections.iter().map(|d| d.confidence).fold(0.0f32, f32::max);
                 for (k, v) in [
                     ("COUNT", a.detections.len() as f64),
@@ -68,20 +65,31 @@ impl Device {
                     props::set_number(&mut self.stats, k, v);
                 }
                 self.stats.state = PropertyState::Ok;
-                self.publish(|d| &d.results, None);
                 self.publish(|d| &d.stats, None);
-                if let Some(jpeg) = a.annotated {
+                if let Some(jpeg) = a.annotated.take() {
                     self.annotated.state = PropertyState::Ok;
                     let set = props::set_blob(&self.annotated, "ANNOTATED_IMAGE", ".jpg", jpeg);
                     self.outbox.push(Message::Set(set));
                 }
-                if let Some(png) = a.heatmap {
+                if let Some(png) = a.heatmap.take() {
                     self.heatmap.state = PropertyState::Ok;
                     let set = props::set_blob(&self.heatmap, "HEATMAP", ".png", png);
                     self.outbox.push(Message::Set(set));
                 }
                 if source == "upload" {
                     self.ok(|d| &mut d.upload, None);
+                }
+                self.publish_target(&a.report);
+                if let Some(note) = &a.report.field_note {
+                    self.log(Level::Warning, &format!("{source}: {note}"));
+                }
+                // Results last: a client reacting to them finds this frame's statistics and pictures already there.
+                props::set_text(&mut self.results, "JSON", &a.report.to_json());
+                props::set_text(&mut self.results, "SUMMARY", &summary);
+                self.results.state = PropertyState::Ok;
+                self.publish(|d| &d.results, None);
+                if let Some(pending) = a.pending.take() {
+                    self.queue_solve(source.clone(), pending);
                 }
                 self.log(Level::Debug, &format!("{source} by {detector}: {summary}"));
             }

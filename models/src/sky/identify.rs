@@ -1,8 +1,8 @@
 //! Naming: catalogue objects projected into the frame, matched to detections, and checked for evidence where no
 //! detector found them.
 //!
-//! A detection is named after the most prominent catalogue object whose centre it contains or whose catalogue
-//! ellipse it overlaps (IoU ≥ 0.2); each object names at most one detection. A catalogue object in the frame that
+//! A detection is named after the most prominent catalogue object whose centre it contains, inside whose catalogue
+//! ellipse it lies, or whose ellipse's box it overlaps (IoU ≥ 0.2); each object names at most one detection. A catalogue object in the frame that
 //! no detection claims is looked for in the pixels: the median of its inner ellipse against the median of a
 //! surrounding annulus, in units of the annulus' robust noise (medians ignore the stars that cover a small share of
 //! either region). Clear evidence makes it a detection with `source: catalogue`; otherwise it is listed as expected
@@ -169,6 +169,29 @@ fn project<'a>(field: &Field, catalog: &'a Catalog) -> Vec<Projected<'a>> {
     out
 }
 
+/// A catalogue object placed in a frame (what `dso-detect identify` lists).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct InFrame {
+    /// Who it is.
+    #[serde(flatten)]
+    pub identity: Identity,
+    /// Centre, frame pixels.
+    pub x: f64,
+    /// Centre, frame pixels.
+    pub y: f64,
+    /// Major axis, pixels (the catalogue's size, or 0.5′ when it has none).
+    pub size: f64,
+}
+
+/// The catalogue objects of a field, the most prominent first: centre in the frame, or an ellipse covering the
+/// frame centre.
+pub fn objects_in(field: &Field, catalog: &Catalog) -> Vec<InFrame> {
+    project(field, catalog)
+        .iter()
+        .map(|p| InFrame { identity: Identity::of(p.object), x: round1(p.x), y: round1(p.y), size: round1(2.0 * p.a) })
+        .collect()
+}
+
 fn iou(a: [f64; 4], b: [f64; 4]) -> f64 {
     let iw = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
     let ih = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
@@ -262,9 +285,12 @@ fn name_by_overlap(
         let b = corners(d);
         for (j, p) in objects.iter().enumerate() {
             let centre_in = (b[0]..=b[2]).contains(&p.x) && (b[1]..=b[3]).contains(&p.y);
+            // A box on a galaxy's core lies inside its catalogue ellipse (D25 reaches far beyond what shows).
+            let inside_ellipse = p.radius2((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 1.0) <= 1.0;
             let overlap = iou(b, p.bbox());
-            if centre_in || overlap >= 0.2 {
-                let score = overlap + if centre_in { 0.5 } else { 0.0 } + 0.3 * p.prominence();
+            if centre_in || inside_ellipse || overlap >= 0.2 {
+                let bonus = if centre_in { 0.5 } else if inside_ellipse { 0.3 } else { 0.0 };
+                let score = overlap + bonus + 0.3 * p.prominence();
                 pairs.push((score, i, j));
             }
         }

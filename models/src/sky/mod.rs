@@ -14,7 +14,7 @@
 pub mod catalog;
 pub mod identify;
 pub mod pointing;
-// pub mod solve; (merged from the solver branch)
+pub mod solve;
 pub mod wcs;
 
 use dso_plugin_api::{Frame, HeaderCard};
