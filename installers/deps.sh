@@ -8,11 +8,25 @@ need_apt=()
 for pkg in indi-bin libcfitsio-dev pkg-config python3-pip python3-venv stellarium-data; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
-if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "== installing Debian packages: ${need_apt[*]}"
+# The plate solver (models/src/sky/solve.rs): astrometry.net's solve-field and the Tycho-2 index files 07–19, whose
+# quads span 22′–2000′: fields from about 22′ wide up (a Seestar S50's 43′×76′ solves; narrower fields need
+# astrometry.net's 4100/5200 series, which Debian does not package). About 300 MB of index files, read from /usr/share/astrometry; nothing is fetched at run time. Without
+# recommends: source-extractor, python3-exif and libcfitsio-bin are not used (solve-field's own image2xy is).
+need_solver=()
+for pkg in astrometry.net astrometry-data-tycho2-07-littleendian astrometry-data-tycho2-08-littleendian \
+           astrometry-data-tycho2-09-littleendian astrometry-data-tycho2-10-19-littleendian; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need_solver+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ] || [ ${#need_solver[@]} -gt 0 ]; then
+  echo "== installing Debian packages: ${need_apt[*]} ${need_solver[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  if [ ${#need_apt[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  fi
+  if [ ${#need_solver[@]} -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_solver[@]}" >/dev/null
+  fi
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -66,7 +66,8 @@ fn frame_ms(det: &mut dyn Detector, fits: &[u8]) -> f64 {
     1000.0
         * median_secs(ROUNDS, || {
             let frame = decode::decode(fits, ".fits", &limits).expect("decode");
-            let a = analyse_frame(&frame, &source, det, Selection::default(), outputs, &Naming::off()).expect("analyse");
+            let a =
+                analyse_frame(&frame, &source, det, Selection::default(), outputs, &Naming::off()).expect("analyse");
             assert!(a.heatmap.is_some());
         })
 }

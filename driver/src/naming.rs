@@ -84,7 +84,12 @@ pub fn place(frame: &Frame, naming: &Naming) -> Placement {
     if let (Some(s), Some(p)) = (&naming.solved, &pointing) {
         let same_frame = s.field.width == frame.width && s.field.height == frame.height;
         if same_frame && p.separation(&s.pointing) <= reuse_tolerance(&s.field) {
-            return Placement { field: Some(s.field.clone()), note: header.problem, hints: pointing, wants_solve: false };
+            return Placement {
+                field: Some(s.field.clone()),
+                note: header.problem,
+                hints: pointing,
+                wants_solve: false,
+            };
         }
     }
     let field = pointing.and_then(|p| Field::from_pointing(&p, frame.width, frame.height));

@@ -6,6 +6,7 @@ mod support;
 mod cli;
 mod config;
 mod heatmaps;
+mod identify;
 mod plugins;
 mod protocol;
 mod server;

@@ -21,6 +21,11 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start(drivers: &[&str]) -> Option<Self> {
+        Self::start_with_env(drivers, &[])
+    }
+
+    /// [`Server::start`] with extra environment variables for the server and its drivers.
+    pub(crate) fn start_with_env(drivers: &[&str], env: &[(&str, &str)]) -> Option<Self> {
         if Command::new("indiserver").arg("-h").stderr(Stdio::null()).stdout(Stdio::null()).status().is_err() {
             eprintln!("SKIPPED: indiserver is not installed (apt-get install indi-bin)");
             return None;
@@ -36,6 +41,7 @@ impl Server {
             .args(["-p", &port.to_string(), "-u", dir.path().join("sock").to_str().unwrap()])
             .args(drivers)
             .env("HOME", dir.path()) // drivers write their configuration under ~/.indi
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))
             .spawn()

@@ -12,13 +12,21 @@ use super::{Device, Level};
 impl Device {
     /// The properties saved in the configuration file, as the `newXXXVector`s that restore them.
     pub(super) fn config_items(&self) -> Vec<NewVector> {
-        [&self.active_devices, &self.detector, &self.settings, &self.outputs, &self.identify, &self.solver, &self.target]
-            .into_iter()
-            .map(|v| {
-                let set = props::set_of(v, None);
-                NewVector { device: self.name.clone(), name: v.name.clone(), timestamp: None, values: set.values }
-            })
-            .collect()
+        [
+            &self.active_devices,
+            &self.detector,
+            &self.settings,
+            &self.outputs,
+            &self.identify,
+            &self.solver,
+            &self.target,
+        ]
+        .into_iter()
+        .map(|v| {
+            let set = props::set_of(v, None);
+            NewVector { device: self.name.clone(), name: v.name.clone(), timestamp: None, values: set.values }
+        })
+        .collect()
     }
 
     /// Writes the configuration file (and, the first time, the `.default` file with the factory values).
@@ -49,8 +57,15 @@ impl Device {
 
     pub(super) fn config_process(&mut self, s: &[OneSwitch]) -> Result<(), String> {
         let action = s.iter().find(|o| o.state == SwitchState::On).map(|o| o.name.as_str());
-        let all =
-            ["ACTIVE_DEVICES", "DSO_DETECTOR", "DSO_SETTINGS", "DSO_OUTPUTS", "DSO_IDENTIFY", "DSO_SOLVER", "DSO_TARGET"];
+        let all = [
+            "ACTIVE_DEVICES",
+            "DSO_DETECTOR",
+            "DSO_SETTINGS",
+            "DSO_OUTPUTS",
+            "DSO_IDENTIFY",
+            "DSO_SOLVER",
+            "DSO_TARGET",
+        ];
         let result = match action {
             Some("CONFIG_SAVE") => {
                 self.save_config().map(|_| format!("configuration saved to {}", self.config_path.display()))

@@ -128,7 +128,12 @@ impl Device {
         let state = t.state.describe();
         let detail = match (&report.field, t.state) {
             (Some(f), TargetState::Captured | TargetState::InField) => {
-                format!("{} ({}); field solved by {}", t.name, t.catalog_id.as_deref().unwrap_or("?"), f.solved_by.as_str())
+                format!(
+                    "{} ({}); field solved by {}",
+                    t.name,
+                    t.catalog_id.as_deref().unwrap_or("?"),
+                    f.solved_by.as_str()
+                )
             }
             (Some(f), _) => format!("{}; field solved by {}", t.name, f.solved_by.as_str()),
             (None, _) => format!("{}; {}", t.name, report.field_note.as_deref().unwrap_or("no WCS or pointing")),

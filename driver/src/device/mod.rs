@@ -24,10 +24,10 @@ use crate::indi::{
     BlobEnable, DefVector, DelProperty, DeviceMessage, EnableBlob, GetProperties, Message, NewVector, OneBlob,
     OneSwitch, Permission, PropertyState, SetVector, SwitchRule, Values,
 };
+use crate::naming::Solved;
 use crate::pipeline::{Outputs, Source};
 use crate::props::{self, num};
 use crate::report::{self, Selection};
-use crate::naming::Solved;
 use crate::solver::SolveJob;
 use crate::worker::{Job, Payload};
 
@@ -267,7 +267,14 @@ impl Device {
                 ReadWrite,
                 vec![num("TIMEOUT", "Time limit (s)", "%.0f", 5.0, 600.0, 5.0, 60.0)],
             ),
-            target: props::text(n, "DSO_TARGET", "Target", IDENTIFY, ReadWrite, &[("NAME", "Target (empty: OBJECT)", "")]),
+            target: props::text(
+                n,
+                "DSO_TARGET",
+                "Target",
+                IDENTIFY,
+                ReadWrite,
+                &[("NAME", "Target (empty: OBJECT)", "")],
+            ),
             target_state: props::text(
                 n,
                 "DSO_TARGET_STATE",

@@ -215,7 +215,10 @@ mod tests {
         let cat = Catalog::openngc();
         assert!(cat.objects().len() > 12_000, "{}", cat.objects().len());
         let m94 = cat.lookup("M 94").unwrap();
-        assert_eq!((m94.id.as_str(), m94.catalog_id(), m94.display_name()), ("NGC4736", "NGC 4736".into(), "M 94".into()));
+        assert_eq!(
+            (m94.id.as_str(), m94.catalog_id(), m94.display_name()),
+            ("NGC4736", "NGC 4736".into(), "M 94".into())
+        );
         assert_eq!(m94.class(), Some("galaxy"));
         let iris = cat.lookup("iris nebula").unwrap();
         assert_eq!(iris.catalog_id(), "NGC 7023");

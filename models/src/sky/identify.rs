@@ -161,7 +161,8 @@ fn project<'a>(field: &Field, catalog: &'a Catalog) -> Vec<Projected<'a>> {
             let major = o.major.unwrap_or(DEFAULT_SIZE_ARCMIN);
             let minor = o.minor.unwrap_or(major).min(major);
             let angle = field.wcs.screen_angle(o.pa.unwrap_or(0.0)).to_radians();
-            let p = Projected { object: o, x, y, a: major * px_per_arcmin / 2.0, b: minor * px_per_arcmin / 2.0, angle };
+            let p =
+                Projected { object: o, x, y, a: major * px_per_arcmin / 2.0, b: minor * px_per_arcmin / 2.0, angle };
             (p.inside(field.width, field.height) || p.radius2(cx, cy, 1.0) <= 1.0).then_some(p)
         })
         .collect();
@@ -289,7 +290,13 @@ fn name_by_overlap(
             let inside_ellipse = p.radius2((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0, 1.0) <= 1.0;
             let overlap = iou(b, p.bbox());
             if centre_in || inside_ellipse || overlap >= 0.2 {
-                let bonus = if centre_in { 0.5 } else if inside_ellipse { 0.3 } else { 0.0 };
+                let bonus = if centre_in {
+                    0.5
+                } else if inside_ellipse {
+                    0.3
+                } else {
+                    0.0
+                };
                 let score = overlap + bonus + 0.3 * p.prominence();
                 pairs.push((score, i, j));
             }

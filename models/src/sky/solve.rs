@@ -286,12 +286,15 @@ fn arguments(
         args.push(flag.into());
         args.extend(value);
     };
-    for flag in ["--overwrite", "--no-plots", "--no-verify", "--crpix-center", "--temp-axy"] {
+    // --no-remove-lines and --uniformize 0 skip two Python helpers (removelines.py, uniformize.py) that cost about
+    // a second each here, most of a hinted solve, and more on a Raspberry Pi.
+    for flag in ["--overwrite", "--no-plots", "--no-verify", "--crpix-center", "--temp-axy", "--no-remove-lines"] {
         push(flag, None);
     }
     for flag in ["--new-fits", "--match", "--rdls", "--corr", "--solved", "--index-xyls"] {
         push(flag, Some("none".into()));
     }
+    push("--uniformize", Some("0".into()));
     push("--dir", Some(dir.into()));
     push("--temp-dir", Some(dir.into()));
     push("--wcs", Some(wcs.into()));
@@ -362,7 +365,8 @@ fn write_fits(path: &Path, frame: &Frame) -> io::Result<()> {
     }
     let data = luminance.len() * 2;
     out.write_all(&vec![0; data.div_ceil(2880) * 2880 - data])?;
-    out.into_inner().map_err(|e| e.into_error())?.sync_data()
+    // No fsync: the solver reads it back through the page cache, and an SD card (a Raspberry Pi) syncs slowly.
+    out.flush()
 }
 
 /// Runs the solver in its own process group with stdin closed and stdout/stderr into the given files, and waits

@@ -147,9 +147,14 @@ const REAL: [&str; 4] = [
     "Light_NGC7023_10.0s_IRCUT_20240730-224448_wcs.fit",
 ];
 
-/// One test, so the solves run one after the other and their times mean something (printed, not asserted).
+/// Real solves one at a time, so that their times mean something (printed, not asserted).
+static REAL_SOLVER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Measured here (2 shared cores, solve-field 0.93, tycho2 07–19, downsample 2): 3–5 s per Seestar frame with
+/// pointing and scale hints, 27–41 s blind ([`real_seestar_frames_solve_blind`]).
 #[test]
 fn real_seestar_frames_solve_with_hints() {
+    let _one = REAL_SOLVER.lock().unwrap_or_else(|e| e.into_inner());
     let config = SolverConfig::default();
     if !solver_present(&config) {
         return;
@@ -161,6 +166,63 @@ fn real_seestar_frames_solve_with_hints() {
         eprintln!("TIMING {name}: solved with hints in {:.1} s", solution.elapsed.as_secs_f64());
         check_solution(name, &frame, &solution);
     }
+    // Our own backend configuration (`--config`) instead of the system's, pointing at the same index files.
+    let name = REAL[0];
+    let Some(frame) = real_frame(name) else { return };
+    let own = SolverConfig { index_dir: Some(default_index_dirs()[0].clone()), ..config };
+    let solution = solve(&frame, &header_hints(&frame), &own).unwrap_or_else(|e| panic!("{name}, own config: {e}"));
+    eprintln!("TIMING {name}: solved with hints and our backend config in {:.1} s", solution.elapsed.as_secs_f64());
+    check_solution(name, &frame, &solution);
+}
+
+/// A frame without stars: the real solver gives up and says so.
+#[test]
+fn a_real_solver_on_an_empty_frame_fails_with_a_message() {
+    let _one = REAL_SOLVER.lock().unwrap_or_else(|e| e.into_inner());
+    let config = SolverConfig { timeout: Duration::from_secs(30), ..SolverConfig::default() };
+    if !solver_present(&config) {
+        return;
+    }
+    let frame = Frame::new(300, 200, vec![vec![0.1; 300 * 200]], Encoding::Linear).unwrap();
+    let err = solve(&frame, &Hints::default(), &config).unwrap_err();
+    eprintln!("empty frame: {err}");
+    assert!(matches!(err, SolveError::Failed(_)), "{err:?}");
+}
+
+/// The real solver, stopped in the middle of a blind solve: nothing of its process group (solve-field,
+/// astrometry-engine) is left running. A wrapper records the group id and `exec`s solve-field under it.
+#[test]
+fn a_real_solver_is_stopped_at_the_timeout() {
+    let _one = REAL_SOLVER.lock().unwrap_or_else(|e| e.into_inner());
+    if !solver_present(&SolverConfig::default()) {
+        return;
+    }
+    let Some(frame) = real_frame(REAL[0]) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    let wrapper = script(dir.path(), &format!("echo $$ > '{}'\nexec solve-field \"$@\"", pid_file.display()));
+    let timeout = Duration::from_secs(3);
+    let config = SolverConfig { command: wrapper, timeout, ..SolverConfig::default() };
+    let watcher = std::thread::spawn(move || {
+        std::thread::sleep(timeout - Duration::from_millis(500));
+        let pgid: i32 = std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok()?;
+        Some((pgid, running_in_group(pgid)))
+    });
+    let start = Instant::now();
+    let err = solve(&frame, &Hints::default(), &config).unwrap_err();
+    assert!(matches!(err, SolveError::Timeout(_)), "{err:?}");
+    eprintln!("real solver stopped after {:.2} s", start.elapsed().as_secs_f64());
+    let (pgid, before) = watcher.join().unwrap().expect("the wrapper recorded its process group");
+    let names = |procs: &[String]| -> Vec<String> {
+        procs.iter().filter_map(|s| Some(s[s.find('(')? + 1..s.rfind(')')?].to_string())).collect()
+    };
+    eprintln!("the solver's group before the timeout: {:?}", names(&before));
+    assert!(!before.is_empty());
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !running_in_group(pgid).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(names(&running_in_group(pgid)), Vec::<String>::new(), "processes left in the solver's group");
 }
 
 /// Blind solves (no pointing, no scale): slow on two cores, hence ignored by default; run with `--ignored` to
@@ -168,6 +230,7 @@ fn real_seestar_frames_solve_with_hints() {
 #[test]
 #[ignore = "blind solves take long; run with --ignored to measure them"]
 fn real_seestar_frames_solve_blind() {
+    let _one = REAL_SOLVER.lock().unwrap_or_else(|e| e.into_inner());
     let config = SolverConfig { timeout: Duration::from_secs(300), ..SolverConfig::default() };
     if !solver_present(&config) {
         return;
@@ -416,4 +479,20 @@ fn hints_need_both_coordinates() {
     let args = arguments(&dir.join("f.fits"), dir, &dir.join("o.wcs"), None, &only_ra, 1, Duration::from_secs(60));
     assert!(!args.iter().any(|a| a == "--ra" || a == "--scale-units" || a == "--config"), "{args:?}");
     assert!(args.last().is_some_and(|a| a == "/tmp/x/f.fits"));
+}
+
+/// A 4096² colour frame is written in well under a second (printed, not asserted): the solve's own first step
+/// must not be what makes it slow.
+#[test]
+fn a_large_frame_is_written_quickly() {
+    let (w, h) = (4096, 4096);
+    let plane: Vec<f32> = (0..w * h).map(|i| (i % 65536) as f32 / 65535.0).collect();
+    let frame = Frame::new(w, h, vec![plane.clone(), plane.clone(), plane], Encoding::Linear).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.fits");
+    let start = Instant::now();
+    write_fits(&path, &frame).unwrap();
+    eprintln!("TIMING wrote a {w}×{h} colour frame as FITS in {:.2} s", start.elapsed().as_secs_f64());
+    let len = std::fs::metadata(&path).unwrap().len() as usize;
+    assert_eq!(len, 2880 + (w * h * 2).div_ceil(2880) * 2880);
 }

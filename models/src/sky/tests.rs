@@ -20,9 +20,10 @@ fn real(name: &str) -> Option<Frame> {
 
 fn in_frame(field: &Field, query: &str) -> bool {
     let o = Catalog::openngc().lookup(query).unwrap();
-    field.wcs.sky_to_pixel(o.ra, o.dec).is_some_and(|(x, y)| {
-        (0.0..field.width as f64).contains(&x) && (0.0..field.height as f64).contains(&y)
-    })
+    field
+        .wcs
+        .sky_to_pixel(o.ra, o.dec)
+        .is_some_and(|(x, y)| (0.0..field.width as f64).contains(&x) && (0.0..field.height as f64).contains(&y))
 }
 
 #[test]

@@ -178,7 +178,11 @@ impl Wcs {
         }
         let (sx, sy) = (cd[0][0].hypot(cd[1][0]), cd[0][1].hypot(cd[1][1]));
         if (sx / sy - 1.0).abs() > 0.2 {
-            return Err(WcsError::Invalid(format!("pixels {:.2}″ × {:.2}″ are far from square", sx * 3600.0, sy * 3600.0)));
+            return Err(WcsError::Invalid(format!(
+                "pixels {:.2}″ × {:.2}″ are far from square",
+                sx * 3600.0,
+                sy * 3600.0
+            )));
         }
         Ok(wcs)
     }

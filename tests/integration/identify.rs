@@ -1,0 +1,118 @@
+//! Naming through the real `indiserver`: real frames uploaded with `DSO_IMAGE_UPLOAD` come back with catalogue
+//! names, the target's state, results published last; a frame with only a pointing gets its names after a plate
+//! solve, in a second `DSO_RESULTS` marked `"update": "names"`; a solver that hangs is stopped and reported, and the
+//! driver goes on.
+
+use std::net::TcpStream;
+use std::path::Path;
+
+use base64::Engine;
+use dso_detector::indi::{Message, PropertyState};
+
+use crate::server::Server;
+use crate::support::*;
+
+fn upload(c: &mut Peer<TcpStream>, file: &Path) {
+    let bytes = std::fs::read(file).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    c.send(&format!(
+        "<newBLOBVector device=\"DSO Detector\" name=\"DSO_IMAGE_UPLOAD\"><oneBLOB name=\"IMAGE\" size=\"{}\" \
+         format=\".fits\">{b64}</oneBLOB></newBLOBVector>\n",
+        bytes.len()
+    ));
+}
+
+fn connected(server: &Server) -> Peer<TcpStream> {
+    let mut c = server.client();
+    c.send("<getProperties version=\"1.7\"/>\n");
+    c.wait_from(0, secs(15), |m| is_def(m, "CONNECTION"));
+    c.send(&connect_xml("DSO Detector"));
+    c.wait_from(0, secs(15), |m| is_def(m, "DSO_IMAGE_UPLOAD"));
+    c
+}
+
+fn results_ok(m: &Message) -> bool {
+    is_set(m, "DSO_RESULTS") && state_of(m) == Some(PropertyState::Ok)
+}
+
+fn message_with(m: &Message, text: &str) -> bool {
+    matches!(m, Message::Message(d) if d.message.as_deref().is_some_and(|t| t.contains(text)))
+}
+
+#[test]
+fn a_frame_with_a_wcs_is_named_with_its_target_captured_and_results_come_last() {
+    let Some(real) = real_fits("Light_NGC7023_10.0s_IRCUT_20240730-224436_wcs.fit") else { return };
+    let Some(server) = Server::start(&[DRIVER]) else { return };
+    let mut c = connected(&server);
+    let from = c.received.len();
+    upload(&mut c, &real);
+    let m = c.wait_from(from, secs(60), results_ok);
+    let summary = text_of(&m, "SUMMARY").unwrap();
+    assert!(summary.starts_with("NGC 7023 (Iris Nebula)"), "{summary}");
+    let json = results_json(&m);
+    assert_eq!(json["field"]["solved_by"], "header", "{json}");
+    let named = json["detections"].as_array().unwrap().iter().find(|d| d["name"] == "NGC 7023").expect("named");
+    assert_eq!((named["catalog_id"].as_str(), named["label"].as_str()), (Some("NGC 7023"), Some("nebula")));
+    assert_eq!(json["target"]["state"], "captured", "the frame's OBJECT is the target: {json}");
+    // Statistics and the target's state were published before the results, for the same frame.
+    let done = c.received.len();
+    let before: Vec<&Message> = c.received[from..done].iter().filter_map(|r| r.as_ref().ok()).collect();
+    let last_results = before.iter().rposition(|m| results_ok(m)).unwrap();
+    assert!(before[..last_results].iter().any(|m| is_set(m, "DSO_STATS")), "DSO_STATS came after DSO_RESULTS");
+    let state = before[..last_results].iter().rev().find(|m| is_set(m, "DSO_TARGET_STATE")).expect("target state");
+    assert_eq!(text_of(state, "STATE").as_deref(), Some("captured"));
+    c.wait_from(from, secs(5), |m| message_with(m, "[INFO] target NGC 7023: captured"));
+}
+
+#[test]
+fn a_frame_with_only_a_pointing_is_named_after_the_plate_solve() {
+    let Some(real) = real_fits("Light_M94_10.0s_IRCUT_20250326-212046.fit") else { return };
+    if !runs_here("the plate solver", dso_models::sky::solve::check(&Default::default()).map_err(|e| e.to_string())) {
+        return;
+    }
+    let Some(server) = Server::start(&[DRIVER]) else { return };
+    let mut c = connected(&server);
+    let from = c.received.len();
+    upload(&mut c, &real);
+    let first = c.wait_from(from, secs(60), results_ok);
+    let json = results_json(&first);
+    assert!(json.get("update").is_none(), "detections first: {json}");
+    assert_eq!(json["field"]["solved_by"], "pointing", "{json}");
+    let named = c.wait_from(from, secs(120), |m| results_ok(m) && results_json(m)["update"] == "names");
+    let json2 = results_json(&named);
+    assert_eq!(json2["field"]["solved_by"], "astrometry.net", "{json2}");
+    assert_eq!(json2["frame"]["timestamp"], json["frame"]["timestamp"], "the same frame");
+    assert!(text_of(&named, "SUMMARY").unwrap().contains("M 94"), "{json2}");
+    assert_eq!(json2["target"]["state"], "captured");
+}
+
+#[test]
+fn a_hanging_solver_is_stopped_and_reported_and_the_driver_goes_on() {
+    let Some(real) = real_fits("Light_M94_10.0s_IRCUT_20250326-212046.fit") else { return };
+    // A `solve-field` first on PATH that never answers (and leaves a child behind, as the real one does).
+    let bin = tempfile::tempdir().unwrap();
+    let fake = bin.path().join("solve-field");
+    std::fs::write(&fake, "#!/bin/sh\nsleep 300 &\nsleep 300\n").unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default());
+    let Some(server) = Server::start_with_env(&[DRIVER], &[("PATH", &path)]) else { return };
+    let mut c = connected(&server);
+    c.send(
+        "<newNumberVector device=\"DSO Detector\" name=\"DSO_SOLVER\"><oneNumber name=\"TIMEOUT\">5</oneNumber>\
+         </newNumberVector>\n",
+    );
+    c.wait(secs(5), |m| is_set(m, "DSO_SOLVER") && state_of(m) == Some(PropertyState::Ok));
+    let from = c.received.len();
+    upload(&mut c, &real);
+    let first = c.wait_from(from, secs(60), results_ok);
+    assert!(results_json(&first)["detections"].is_array());
+    let warning = c.wait_from(from, secs(60), |m| message_with(m, "no names"));
+    let Message::Message(w) = &warning else { unreachable!() };
+    let text = w.message.clone().unwrap_or_default();
+    assert!(text.starts_with("[WARNING] "), "{text}");
+    assert!(text.contains("stopped after 5 s") || text.contains("index files"), "{text}");
+    // The driver still answers and analyses the next frame.
+    let again = c.received.len();
+    upload(&mut c, &real);
+    c.wait_from(again, secs(60), results_ok);
+}
