@@ -9,6 +9,7 @@ pub mod annotate;
 pub mod decode;
 pub mod heatmap;
 pub mod naive;
+pub mod onnx;
 pub mod ops;
 pub mod pix2pix;
 pub mod plugins;

@@ -70,7 +70,7 @@ fn builtin() -> Vec<DetectorInfo> {
             description: "a YOLO model run with ONNX Runtime on the whole frame and on tiles; the shipped model or \
                       yolo_model in ~/.config/dso-detector/detector.conf"
                 .into(),
-            available: crate::yolo::cached_availability(),
+            available: crate::yolo::AVAILABILITY.cached(),
         },
         DetectorInfo {
             name: "xrai".into(),
@@ -78,7 +78,7 @@ fn builtin() -> Vec<DetectorInfo> {
             description: "a ResNet classifier on tiles and an XRAI heat map of where it looked, boxes from the map; \
                           slow: seconds per tile with an object on a Raspberry Pi (Parisot & Jaziri 2024, technique 3)"
                 .into(),
-            available: crate::xrai::detector::cached_availability(),
+            available: crate::xrai::detector::AVAILABILITY.cached(),
         },
         DetectorInfo {
             name: "pix2pix".into(),
@@ -86,7 +86,7 @@ fn builtin() -> Vec<DetectorInfo> {
             description: "a Pix2Pix generator imitating the XRAI heat map in one pass per tile, boxes from the map \
                           (Parisot & Jaziri 2024, technique 4)"
                 .into(),
-            available: crate::pix2pix::cached_availability(),
+            available: crate::pix2pix::AVAILABILITY.cached(),
         },
     ]
 }

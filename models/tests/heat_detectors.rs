@@ -18,7 +18,7 @@ use dso_plugin_api::{Detections, Detector, Encoding, Frame};
 
 /// Whether ONNX Runtime loads; prints why not.
 fn runtime() -> bool {
-    match dso_models::yolo::runtime::environment() {
+    match dso_models::onnx::environment() {
         Ok(_) => true,
         Err(why) => {
             eprintln!("SKIPPED: ONNX Runtime cannot be loaded: {why}");

@@ -15,7 +15,7 @@ const MISSING_ORT: &str = "/nonexistent/libonnxruntime.so.1.31.1";
 
 /// Whether this machine can run the YOLO detector; prints why not.
 fn yolo_runs_here() -> bool {
-    runs_here("YOLO", dso_models::yolo::availability())
+    runs_here("YOLO", dso_models::yolo::AVAILABILITY.check())
 }
 
 #[test]

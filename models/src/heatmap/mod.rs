@@ -6,7 +6,7 @@
 //! one place means the two differ only in how they make a tile's map, so their boxes and heat maps can be compared
 //! pixel for pixel:
 //! 1. [`tiles`]: squares at the training patches' scale, overlapping, resized and stretched like the training data;
-//! 2. [`model`]: the batched ONNX graphs tiles go through, checked at load, and where their files are;
+//! 2. [`model`]: the batched ONNX graphs tiles go through, checked at load;
 //! 3. [`stitch`]: tile maps back into one frame map, seams feathered;
 //! 4. [`mod@boxes`]: the frame map thresholded into regions and boxes, the confidence left to each detector.
 

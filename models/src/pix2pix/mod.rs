@@ -12,7 +12,6 @@
 //! [`CONFIDENCE_POWER`], calibrated on generated data so that the host's default threshold 0.5 is the best-F1 point.
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use dso_plugin_api::{Detections, Detector, Error, Frame};
 
@@ -56,20 +55,11 @@ impl Default for Pix2PixParams {
 /// The generator file: [`MODEL_ENV`] if set, else the shipped [`MODEL_FILE`] beside the executable, in
 /// `<prefix>/share/dso-detector/` or in the source tree's `models/pix2pix/`.
 pub fn model_path() -> Result<PathBuf, String> {
-    heatmap::model::find_model(MODEL_ENV, "pix2pix", MODEL_FILE).map_err(|e| format!("no Pix2Pix model: {e}"))
+    crate::onnx::find_model(MODEL_ENV, "pix2pix", MODEL_FILE).map_err(|e| format!("no Pix2Pix model: {e}"))
 }
 
-/// Whether the Pix2Pix detector can run here: the model file is found and ONNX Runtime loads.
-pub fn availability() -> Result<(), String> {
-    model_path()?;
-    crate::yolo::runtime::environment().map(|_| ())
-}
-
-/// [`availability`] computed once per process.
-pub fn cached_availability() -> Result<(), String> {
-    static AVAILABLE: OnceLock<Result<(), String>> = OnceLock::new();
-    AVAILABLE.get_or_init(availability).clone()
-}
+/// Whether the Pix2Pix detector: the model file is found and ONNX Runtime loads.
+pub static AVAILABILITY: crate::onnx::Availability = crate::onnx::Availability::new(|| model_path().map(drop));
 
 /// The Pix2Pix detector.
 #[derive(Debug)]

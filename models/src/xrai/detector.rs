@@ -17,7 +17,6 @@
 //! [`Detector::set_progress`].
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use dso_plugin_api::{Detections, Detector, Error, Frame};
@@ -50,7 +49,7 @@ pub fn gradient_path(forward: &Path) -> PathBuf {
 /// executable, in `<prefix>/share/dso-detector/` or in the source tree's `models/classifier/`; the gradient graph
 /// must be beside it.
 pub fn model_paths() -> Result<(PathBuf, PathBuf), String> {
-    let forward = heatmap::model::find_model(MODEL_ENV, "classifier", MODEL_FILE)
+    let forward = crate::onnx::find_model(MODEL_ENV, "classifier", MODEL_FILE)
         .map_err(|e| format!("no classifier for XRAI: {e}"))?;
     let gradient = gradient_path(&forward);
     if !gradient.is_file() {
@@ -59,17 +58,8 @@ pub fn model_paths() -> Result<(PathBuf, PathBuf), String> {
     Ok((forward, gradient))
 }
 
-/// Whether the XRAI detector can run here: both graphs are found and ONNX Runtime loads.
-pub fn availability() -> Result<(), String> {
-    model_paths()?;
-    crate::yolo::runtime::environment().map(|_| ())
-}
-
-/// [`availability`] computed once per process.
-pub fn cached_availability() -> Result<(), String> {
-    static AVAILABLE: OnceLock<Result<(), String>> = OnceLock::new();
-    AVAILABLE.get_or_init(availability).clone()
-}
+/// Whether the XRAI detector: both graphs are found and ONNX Runtime loads.
+pub static AVAILABILITY: crate::onnx::Availability = crate::onnx::Availability::new(|| model_paths().map(drop));
 
 /// The XRAI detector's tunables.
 #[derive(Clone, Debug, PartialEq)]

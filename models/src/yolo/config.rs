@@ -5,15 +5,16 @@
 //! 1. the environment variable `DSO_YOLO_MODEL` (for tests and one-off runs);
 //! 2. `yolo_model = /path/model.onnx` in the configuration file `$DSO_DETECTOR_CONF`, else
 //!    `$XDG_CONFIG_HOME/dso-detector/detector.conf`, else `~/.config/dso-detector/detector.conf`;
-//! 3. the shipped `dso_yolo.onnx`: beside the executable, in `<prefix>/share/dso-detector/` (the executable's
-//!    folder's parent is the prefix), then in the source tree it was built from (`models/yolo/`).
+//! 3. the shipped `dso_yolo.onnx`, found as every shipped model is ([`crate::onnx::shipped_candidates`]).
 //!
 //! The configuration file is `key = value` lines; `#` starts a comment. Keys: `yolo_model` (path; `~/` expands),
 //! `yolo_threads` (ONNX Runtime threads, 0 = its default), `yolo_score_power` (confidence = score^power, see
 //! [`super::YoloParams::score_power`]), `yolo_tiles` (most tiles along a side, 0 = whole-frame pass only),
 //! `yolo_nested` (see [`super::YoloParams::nested`]; 2 keeps nested boxes).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use crate::onnx::{first_shipped, model_from_env};
 
 /// File name of the shipped model.
 pub const DEFAULT_MODEL_FILE: &str = "dso_yolo.onnx";
@@ -89,21 +90,6 @@ pub fn load() -> Result<FileConfig, String> {
     }
 }
 
-/// Where a model file the project ships is looked for, in order: beside the executable, in
-/// `<prefix>/share/dso-detector/`, then in the source tree's `models/<folder>/`. Every shipped model (YOLO, the
-/// classifier, Pix2Pix) is found the same way.
-pub fn shipped_candidates(folder: &str, file: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
-        out.push(dir.join(file));
-        if let Some(prefix) = dir.parent() {
-            out.push(prefix.join("share/dso-detector").join(file));
-        }
-    }
-    out.push(Path::new(env!("CARGO_MANIFEST_DIR")).join(folder).join(file));
-    out
-}
-
 /// The model to load and whether it is the shipped one; the error says where it looked.
 pub fn model_path(file: &FileConfig) -> Result<(PathBuf, bool), String> {
     if let Some(p) = model_from_env("DSO_YOLO_MODEL") {
@@ -120,23 +106,6 @@ pub fn model_path(file: &FileConfig) -> Result<(PathBuf, bool), String> {
     first_shipped("yolo", DEFAULT_MODEL_FILE).map(|p| (p, true)).map_err(|places| {
         format!("no YOLO model: {DEFAULT_MODEL_FILE} is in none of {places}; name one with yolo_model = … in the configuration file")
     })
-}
-
-/// The model file an environment variable names: `None` when it is unset or empty, an error when the file does not
-/// exist.
-pub fn model_from_env(var: &str) -> Option<Result<PathBuf, String>> {
-    let p = PathBuf::from(std::env::var_os(var).filter(|p| !p.is_empty())?);
-    Some(if p.is_file() { Ok(p) } else { Err(format!("{var}={} does not exist", p.display())) })
-}
-
-/// The first of [`shipped_candidates`]`(folder, file)` that exists, or the places looked at (comma-separated).
-pub fn first_shipped(folder: &str, file: &str) -> Result<PathBuf, String> {
-    let candidates = shipped_candidates(folder, file);
-    candidates
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .ok_or_else(|| candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! The pipeline, each pure stage in its own module and tested without a model:
 //! 1. which model ([`config`]): the astronomer's own export named in a local file, else the shipped
 //!    `models/yolo/dso_yolo.onnx` (trained here, see `models/yolo/MODEL_CARD.md`);
-//! 2. the runtime ([`runtime`]): ONNX Runtime loaded at run time, the model's shapes and class names checked at load;
+//! 2. the model ([`model`]): opened with ONNX Runtime ([`crate::onnx`]), its shapes and class names checked at load;
 //! 3. where to look ([`tiling`]): a downscaled pass over the whole frame, plus overlapping tiles on large frames;
 //! 4. input ([`preprocess`]): area-averaged, stretched with [`crate::stretch`] if the frame is linear, letterboxed;
 //! 5. output ([`decode`]): YOLOv5/v7 or YOLOv8/v11 layout told apart by shape;
@@ -11,9 +11,9 @@
 
 pub mod config;
 pub mod decode;
+pub mod model;
 pub mod nms;
 pub mod preprocess;
-pub mod runtime;
 pub mod tiling;
 
 use std::path::{Path, PathBuf};
@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 use dso_plugin_api::{Detection, Detections, Detector, Encoding, Error, Frame};
 
 use crate::stretch::{self, StretchParams};
+use model::Model;
 use nms::Scored;
 use preprocess::{Map, Transform};
-use runtime::Model;
 use tiling::TilePlan;
 
 /// `confidence = score ^ power` for the shipped model: its best-F1 score threshold on the generator's held-out
@@ -92,20 +92,11 @@ pub struct YoloDetector {
     stats: Stats,
 }
 
-/// Whether the YOLO detector can run here: a model file is found and ONNX Runtime loads. (The model itself is
-/// validated when the detector is created, so a bad file is reported with its precise problem then.)
-pub fn availability() -> Result<(), String> {
+/// Whether the YOLO detector can run here: a model file is found ([`config`]) and ONNX Runtime loads.
+pub static AVAILABILITY: crate::onnx::Availability = crate::onnx::Availability::new(|| {
     let file = config::load()?;
-    config::model_path(&file)?;
-    runtime::environment().map(|_| ())
-}
-
-/// [`availability`] computed once per process (the detector list is built often; ONNX Runtime is loaded once
-/// anyway), so a changed configuration file is seen when the driver or CLI starts again.
-pub fn cached_availability() -> Result<(), String> {
-    static AVAILABLE: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
-    AVAILABLE.get_or_init(availability).clone()
-}
+    config::model_path(&file).map(drop)
+});
 
 impl YoloDetector {
     /// The detector with the configured model (see [`config`]).

@@ -72,7 +72,7 @@ fn reference_ranks() -> Vec<i64> {
 
 /// The gradient graph, or `None` (with the reason printed) where ONNX Runtime cannot be loaded.
 fn model() -> Option<OnnxGradient> {
-    if let Err(why) = dso_models::yolo::runtime::environment() {
+    if let Err(why) = dso_models::onnx::environment() {
         eprintln!("SKIPPED: ONNX Runtime cannot be loaded: {why}");
         return None;
     }
