@@ -166,15 +166,24 @@ pub struct SolvedReport {
 
 /// Plate-solves a pending frame (blocking: seconds) and names its report in the solved field.
 pub fn solve_pending(pending: &PendingSolve, config: &SolverConfig) -> Result<SolvedReport, String> {
-    let solution = solve::solve(&pending.frame, &hints(pending.hints.as_ref()), config).map_err(|e| e.to_string())?;
-    let wcs = Wcs::from_header(&solution.cards)
-        .map_err(|e| format!("the plate solution is not usable: {e}"))?
-        .ok_or("the plate solution has no WCS")?;
-    let (width, height) = (pending.frame.width, pending.frame.height);
-    let field = Field { wcs, solved_by: SolvedBy::AstrometryNet, width, height };
+    let (field, elapsed) = solve_field(&pending.frame, pending.hints.as_ref(), config)?;
     let mut report = pending.base.clone();
     name_report(&mut report, &pending.frame, &pending.detections, &field, pending.selection, pending.target.as_deref());
     report.update = Some("names");
     let solved = pending.hints.map(|pointing| Solved { field, pointing });
-    Ok(SolvedReport { report, solved, elapsed: solution.elapsed })
+    Ok(SolvedReport { report, solved, elapsed })
+}
+
+/// Plate-solves a frame (blocking: seconds) into a field, with the time it took.
+pub fn solve_field(
+    frame: &Frame,
+    pointing: Option<&Pointing>,
+    config: &SolverConfig,
+) -> Result<(Field, Duration), String> {
+    let solution = solve::solve(frame, &hints(pointing), config).map_err(|e| e.to_string())?;
+    let wcs = Wcs::from_header(&solution.cards)
+        .map_err(|e| format!("the plate solution is not usable: {e}"))?
+        .ok_or("the plate solution has no WCS")?;
+    let field = Field { wcs, solved_by: SolvedBy::AstrometryNet, width: frame.width, height: frame.height };
+    Ok((field, solution.elapsed))
 }

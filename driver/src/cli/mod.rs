@@ -5,6 +5,7 @@
 mod detect;
 mod evaluate;
 mod files;
+mod identify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,6 +30,8 @@ enum Command {
     List,
     /// Measure a detector on labelled images (YOLO label files).
     Eval(evaluate::EvalArgs),
+    /// Where images point on the sky and which catalogued (OpenNGC) objects they contain.
+    Identify(identify::IdentifyArgs),
 }
 
 /// Runs the command line; the exit code says whether everything succeeded.
@@ -51,6 +54,7 @@ pub fn main_with(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode
             Ok(true)
         }
         Command::Eval(a) => evaluate::run(&a),
+        Command::Identify(a) => identify::run(&a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

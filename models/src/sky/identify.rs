@@ -362,7 +362,9 @@ impl EvidenceImage {
             b: (p.b / f).max(2.0),
             angle: p.angle,
         };
-        let (inner_k, ring_in, ring_out) = (0.6, 1.3, 2.2);
+        // Two inner sizes: catalogue diameters (D25) reach far beyond what a short exposure shows, so a compact
+        // core is judged on the inner 30 %, an extended object on the inner 60 %.
+        let (ring_in, ring_out) = (1.3, 2.2);
         let r = q.a * ring_out;
         let (w, h) = (self.plane.width as f64, self.plane.height as f64);
         if r > w.max(h) {
@@ -370,7 +372,7 @@ impl EvidenceImage {
         }
         let (x0, x1) = ((q.x - r).floor().max(0.0) as usize, (q.x + r).ceil().min(w - 1.0) as usize);
         let (y0, y1) = ((q.y - r).floor().max(0.0) as usize, (q.y + r).ceil().min(h - 1.0) as usize);
-        let (mut inner, mut ring) = (Vec::new(), Vec::new());
+        let (mut inner, mut core, mut ring) = (Vec::new(), Vec::new(), Vec::new());
         let mut ring_nominal = 0usize;
         let (rx0, rx1) = ((q.x - r).floor() as i64, (q.x + r).ceil() as i64);
         let (ry0, ry1) = ((q.y - r).floor() as i64, (q.y + r).ceil() as i64);
@@ -388,30 +390,37 @@ impl EvidenceImage {
                 if !v.is_finite() {
                     continue;
                 }
-                if r2 <= inner_k * inner_k {
+                if r2 <= 0.3 * 0.3 {
+                    core.push(v);
+                }
+                if r2 <= 0.6 * 0.6 {
                     inner.push(v);
                 } else if in_ring {
                     ring.push(v);
                 }
             }
         }
-        if inner.len() < 5 || ring.len() < 20 || ring.len() * 10 < ring_nominal * 3 {
+        if ring.len() < 20 || ring.len() * 10 < ring_nominal * 3 {
             return None;
         }
-        let n = inner.len() as f64;
-        let (mi, _) = median_mad(&mut inner);
         let (mr, mad) = median_mad(&mut ring);
         let sigma = 1.4826 * mad as f64;
         if sigma <= 0.0 {
             return None;
         }
-        let mut contrast = (mi - mr) as f64 / sigma;
-        if p.object.is_dark() {
-            contrast = -contrast;
-        }
-        // The median of n Gaussian samples has a standard error of 1.2533·σ/√n.
-        let snr = contrast * n.sqrt() / 1.2533;
-        (contrast >= MIN_CONTRAST && snr >= MIN_SNR).then_some(snr)
+        [inner, core]
+            .into_iter()
+            .filter(|v| v.len() >= 5)
+            .filter_map(|mut v| {
+                let n = v.len() as f64;
+                let (mi, _) = median_mad(&mut v);
+                let sign = if p.object.is_dark() { -1.0 } else { 1.0 };
+                let contrast = sign * (mi - mr) as f64 / sigma;
+                // The median of n Gaussian samples has a standard error of 1.2533·σ/√n.
+                let snr = contrast * n.sqrt() / 1.2533;
+                (contrast >= MIN_CONTRAST && snr >= MIN_SNR).then_some(snr)
+            })
+            .max_by(f64::total_cmp)
     }
 }
 
