@@ -27,7 +27,7 @@ pub enum Event {
     /// The worker's news.
     Worker(Outcome),
     /// A plate solve ended.
-    Solved(Solved),
+    Solved(Box<Solved>),
     /// stdin is closed or failed: time to go.
     Closed(Option<std::io::Error>),
 }
@@ -41,14 +41,14 @@ pub struct Limits {
     pub image: decode::Limits,
 }
 
-/// Largest frame accepted by default, MiB: a 61 Mpx 16-bit sensor (IMX455) makes 122 MB frames. Memory peaks at
-/// about twice this while a base64 frame is decoded, which is what a Raspberry Pi can afford.
-pub const DEFAULT_MAX_FRAME_MIB: u64 = 128;
+/// Largest frame accepted by default, MiB (see [`dso_models::settings::DEFAULT_MAX_FRAME_MIB`]).
+pub const DEFAULT_MAX_FRAME_MIB: u64 = dso_models::settings::DEFAULT_MAX_FRAME_MIB;
 
 impl Default for Limits {
+    /// The largest BLOB is `DSO_MAX_FRAME_MB` ([`dso_models::settings`], which reports a malformed value and keeps
+    /// the default).
     fn default() -> Self {
-        let mib =
-            std::env::var("DSO_MAX_FRAME_MB").ok().and_then(|v| v.parse::<u64>().ok()).unwrap_or(DEFAULT_MAX_FRAME_MIB);
+        let mib = dso_models::settings::get().max_frame_mib;
         Self {
             protocol: indi::DecoderConfig { max_blob: mib << 20, ..indi::DecoderConfig::default() },
             image: decode::Limits::default(),
@@ -83,7 +83,7 @@ pub fn run_stdio(device: Device, limits: Limits) -> std::io::Result<()> {
     });
     let solver_events = events.clone();
     let solver = Solver::spawn(move |s| {
-        let _ = solver_events.send(Event::Solved(s));
+        let _ = solver_events.send(Event::Solved(Box::new(s)));
     });
     drop(events);
 
@@ -92,7 +92,7 @@ pub fn run_stdio(device: Device, limits: Limits) -> std::io::Result<()> {
         match event {
             Event::Incoming(msg, received) => dispatch(&mut device, msg, received),
             Event::Worker(outcome) => device.worker_outcome(outcome),
-            Event::Solved(solved) => device.solved(solved),
+            Event::Solved(solved) => device.solved(*solved),
             Event::Closed(err) => {
                 if let Some(e) = err {
                     log::error!("stdin failed: {e}");

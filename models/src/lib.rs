@@ -14,6 +14,7 @@ pub mod ops;
 pub mod pix2pix;
 pub mod plugins;
 pub mod registry;
+pub mod settings;
 pub mod sky;
 pub mod stretch;
 pub mod xrai;

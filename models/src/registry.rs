@@ -68,7 +68,7 @@ fn builtin() -> Vec<DetectorInfo> {
             name: "yolo".into(),
             label: "YOLO (neural network)".into(),
             description: "a YOLO model run with ONNX Runtime on the whole frame and on tiles; the shipped model or \
-                      yolo_model in ~/.config/dso-detector/detector.conf"
+                      [yolo] model in ~/.config/dso-detector/dso-detector.conf"
                 .into(),
             available: crate::yolo::AVAILABILITY.cached(),
         },

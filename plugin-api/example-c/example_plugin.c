@@ -8,7 +8,7 @@
  * last_error) and nothing else.
  *
  * Build:   cc -std=c99 -O2 -shared -fPIC -I../include example_plugin.c -o libcblob.so   (or: make)
- * Install: copy libcblob.so into a directory of DSO_DETECTOR_PLUGIN_PATH or ~/.config/dso-detector/plugins.conf.
+ * Install: copy libcblob.so into a directory of DSO_DETECTOR_PLUGIN_PATH or [plugins] of ~/.config/dso-detector/dso-detector.conf.
  *
  * The project's tests also build it with these macros to make broken plugins on purpose:
  *   -DWRONG_ABI      the table says ABI version 7

@@ -92,9 +92,10 @@ impl Device {
 
     /// The naming settings for a frame from `source` queued now.
     pub(super) fn naming(&self, source: &str) -> Naming {
+        let settings = dso_models::settings::get();
         Naming {
-            enabled: props::is_on(&self.identify, "NAMES"),
-            solve: props::is_on(&self.identify, "PLATE_SOLVE"),
+            enabled: settings.identify.enabled && props::is_on(&self.identify, "NAMES"),
+            solve: settings.solver.enabled && props::is_on(&self.identify, "PLATE_SOLVE"),
             target: props::text_value(&self.target, "NAME").to_owned(),
             pointing: self.sky.pointing(),
             solved: self.last_solution.as_ref().filter(|_| source != "upload").cloned(),
@@ -102,9 +103,16 @@ impl Device {
     }
 
     /// How the solver runs now.
+    /// The program and index files come from the settings file (`[solver]`), never from INDI.
     pub(super) fn solver_config(&self) -> SolverConfig {
         let timeout = props::number_value(&self.solver, "TIMEOUT").clamp(5.0, 600.0);
-        SolverConfig { timeout: Duration::from_secs_f64(timeout), ..SolverConfig::default() }
+        let s = &dso_models::settings::get().solver;
+        SolverConfig {
+            command: s.command.clone(),
+            index_dir: s.index_dir.clone(),
+            timeout: Duration::from_secs_f64(timeout),
+            ..SolverConfig::default()
+        }
     }
 
     pub(super) fn set_target(&mut self, t: &[OneText]) -> Result<(), String> {

@@ -1,10 +1,12 @@
 //! Where model files are found: a file the astronomer names, else the one the project ships.
 //!
-//! Every ONNX detector finds its model the same way, so one place says where (and the error says where it looked).
+//! Every ONNX detector finds its model the same way ([`crate::settings`] says who can name one), so one place says where (and the error says where it looked).
 //! The model path is a local decision, never an INDI property: a client must not be able to make the driver load an
 //! arbitrary file.
 
 use std::path::{Path, PathBuf};
+
+use crate::settings::{self, ModelPath};
 
 /// Where a model file the project ships is looked for, in order: beside the executable, in
 /// `<prefix>/share/dso-detector/` (the executable's folder's parent is the prefix), then in the source tree's
@@ -31,17 +33,21 @@ pub fn first_shipped(folder: &str, file: &str) -> Result<PathBuf, String> {
         .ok_or_else(|| candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))
 }
 
-/// The model file an environment variable names: `None` when it is unset or empty, an error when the file does not
-/// exist.
-pub fn model_from_env(var: &str) -> Option<Result<PathBuf, String>> {
-    let p = PathBuf::from(std::env::var_os(var).filter(|p| !p.is_empty())?);
-    Some(if p.is_file() { Ok(p) } else { Err(format!("{var}={} does not exist", p.display())) })
-}
-
-/// The model file for a detector: the file named by the environment variable `env_var` if set (it must exist),
-/// else the first of [`shipped_candidates`]`(folder, file)` that exists; the error says where it looked.
-pub fn find_model(env_var: &str, folder: &str, file: &str) -> Result<PathBuf, String> {
-    model_from_env(env_var).unwrap_or_else(|| {
-        first_shipped(folder, file).map_err(|places| format!("{file} is in none of {places}; name one with {env_var}"))
+/// The model file for a detector: the one named in the settings (`configured`: its environment variable or
+/// `model = …` in its `[section]`; it must exist), else the first of [`shipped_candidates`]`(folder, file)` that
+/// exists. Returns the file and whether it is the shipped one; the error says where it looked.
+pub fn find_model(
+    configured: Option<&ModelPath>,
+    section: &str,
+    env_var: &str,
+    folder: &str,
+    file: &str,
+) -> Result<(PathBuf, bool), String> {
+    if let Some(m) = configured {
+        return if m.path.is_file() { Ok((m.path.clone(), false)) } else { Err(format!("{m} does not exist")) };
+    }
+    let conf = settings::get().file.as_ref().map_or_else(|| settings::FILE_NAME.into(), |f| f.display().to_string());
+    first_shipped(folder, file).map(|p| (p, true)).map_err(|places| {
+        format!("{file} is in none of {places}; name one with `model = …` under [{section}] in {conf}, or {env_var}")
     })
 }

@@ -15,7 +15,7 @@ pub mod runtime;
 
 use std::sync::OnceLock;
 
-pub use lookup::{find_model, first_shipped, model_from_env, shipped_candidates};
+pub use lookup::{find_model, first_shipped, shipped_candidates};
 pub use model::{Dim, Model, Port};
 pub use runtime::{environment, ORT_VERSION};
 

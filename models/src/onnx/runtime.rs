@@ -65,8 +65,8 @@ fn python_capi() -> Option<PathBuf> {
 /// Candidate library files in search order (see the module documentation).
 pub fn library_candidates() -> Vec<PathBuf> {
     let mut out = Vec::new();
-    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
-        out.push(PathBuf::from(p));
+    if let Some(p) = &crate::settings::get().ort_dylib_path {
+        out.push(p.clone());
         return out;
     }
     if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {

@@ -52,10 +52,15 @@ impl Default for Pix2PixParams {
     }
 }
 
-/// The generator file: [`MODEL_ENV`] if set, else the shipped [`MODEL_FILE`] beside the executable, in
+/// The generator file: [`MODEL_ENV`] if set, else `[pix2pix] model` of [`crate::settings`], else the shipped
+/// [`MODEL_FILE`] beside the executable, in
 /// `<prefix>/share/dso-detector/` or in the source tree's `models/pix2pix/`.
 pub fn model_path() -> Result<PathBuf, String> {
-    crate::onnx::find_model(MODEL_ENV, "pix2pix", MODEL_FILE).map_err(|e| format!("no Pix2Pix model: {e}"))
+    let settings = crate::settings::get();
+    settings.section_errors("pix2pix")?;
+    crate::onnx::find_model(settings.pix2pix.model.as_ref(), "pix2pix", MODEL_ENV, "pix2pix", MODEL_FILE)
+        .map(|(path, _)| path)
+        .map_err(|e| format!("no Pix2Pix model: {e}"))
 }
 
 /// Whether the Pix2Pix detector: the model file is found and ONNX Runtime loads.
@@ -70,9 +75,10 @@ pub struct Pix2PixDetector {
 }
 
 impl Pix2PixDetector {
-    /// The detector with the generator [`model_path`] finds and default parameters.
+    /// The detector with the generator [`model_path`] finds, the configured threads and default parameters.
     pub fn new() -> Result<Self, Error> {
-        Self::load(&model_path().map_err(Error::new)?, Pix2PixParams::default())
+        let threads = crate::settings::get().pix2pix.threads.unwrap_or(0);
+        Self::load(&model_path().map_err(Error::new)?, Pix2PixParams { threads, ..Pix2PixParams::default() })
     }
 
     /// The detector with a given generator file, checked: input `input` `[N, 3, 224, 224]`, output `heat`

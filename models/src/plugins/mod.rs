@@ -29,7 +29,7 @@ pub struct PluginEntry {
     pub origin: String,
     /// The loaded plugin, or why it is refused.
     pub loaded: Result<Arc<Plugin>, String>,
-    /// The configuration string passed to `create` (from `plugins.conf`).
+    /// The configuration string passed to `create` (`config = NAME TEXT` under `[plugins]` of the settings).
     pub config: String,
     /// Set when one of its detectors misbehaved.
     pub disabled: Arc<OnceLock<String>>,

@@ -45,12 +45,16 @@ pub fn gradient_path(forward: &Path) -> PathBuf {
     forward.with_file_name(format!("{stem}_grad.onnx"))
 }
 
-/// The classifier's forward and gradient graphs: [`MODEL_ENV`] if set, else the shipped [`MODEL_FILE`] beside the
+/// The classifier's forward and gradient graphs: [`MODEL_ENV`] if set, else `[xrai] model` of [`crate::settings`],
+/// else the shipped [`MODEL_FILE`] beside the
 /// executable, in `<prefix>/share/dso-detector/` or in the source tree's `models/classifier/`; the gradient graph
 /// must be beside it.
 pub fn model_paths() -> Result<(PathBuf, PathBuf), String> {
-    let forward = crate::onnx::find_model(MODEL_ENV, "classifier", MODEL_FILE)
-        .map_err(|e| format!("no classifier for XRAI: {e}"))?;
+    let settings = crate::settings::get();
+    settings.section_errors("xrai")?;
+    let (forward, _) =
+        crate::onnx::find_model(settings.xrai.model.as_ref(), "xrai", MODEL_ENV, "classifier", MODEL_FILE)
+            .map_err(|e| format!("no classifier for XRAI: {e}"))?;
     let gradient = gradient_path(&forward);
     if !gradient.is_file() {
         return Err(format!("no gradient graph for XRAI: {} does not exist", gradient.display()));
@@ -151,10 +155,11 @@ fn touches(pixels: &[usize], (x0, y0, x1, y1): (usize, usize, usize, usize), wid
 }
 
 impl XraiDetector {
-    /// The detector with the graphs [`model_paths`] finds and default parameters.
+    /// The detector with the graphs [`model_paths`] finds, the configured threads and default parameters.
     pub fn new() -> Result<Self, Error> {
         let (forward, _) = model_paths().map_err(Error::new)?;
-        Self::load(&forward, XraiParams::default())
+        let threads = crate::settings::get().xrai.threads.unwrap_or(0);
+        Self::load(&forward, XraiParams { threads, ..XraiParams::default() })
     }
 
     /// The detector with a given forward graph (input `input` `[N, 3, 224, 224]`, output `logits` `[N, 2]`) and its

@@ -1,7 +1,7 @@
 //! The YOLO detector: a YOLO model exported to ONNX, run with ONNX Runtime, on the whole frame and on tiles.
 //!
 //! The pipeline, each pure stage in its own module and tested without a model:
-//! 1. which model ([`config`]): the astronomer's own export named in a local file, else the shipped
+//! 1. which model ([`model_path`]): the astronomer's own export named in [`crate::settings`], else the shipped
 //!    `models/yolo/dso_yolo.onnx` (trained here, see `models/yolo/MODEL_CARD.md`);
 //! 2. the model ([`model`]): opened with ONNX Runtime ([`crate::onnx`]), its shapes and class names checked at load;
 //! 3. where to look ([`tiling`]): a downscaled pass over the whole frame, plus overlapping tiles on large frames;
@@ -9,7 +9,6 @@
 //! 5. output ([`decode`]): YOLOv5/v7 or YOLOv8/v11 layout told apart by shape;
 //! 6. merging ([`tiling::keep_tile_box`], [`nms`]): boxes cut by inner tile edges dropped, class-aware NMS.
 
-pub mod config;
 pub mod decode;
 pub mod model;
 pub mod nms;
@@ -21,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use dso_plugin_api::{Detection, Detections, Detector, Encoding, Error, Frame};
 
+use crate::settings::Settings;
 use crate::stretch::{self, StretchParams};
 use model::Model;
 use nms::Scored;
@@ -30,7 +30,7 @@ use tiling::TilePlan;
 /// `confidence = score ^ power` for the shipped model: its best-F1 score threshold on the generator's held-out
 /// data (raw score 0.13 for the model of 2026-11-26, stage 5: 13 CPU epochs, then 39 + 36 + 64 GPU epochs) maps to
 /// the driver's default confidence 0.5: ln 0.5 / ln 0.13 = 0.34 (see `models/yolo/MODEL_CARD.md`). User models get 1
-/// (raw scores) unless `yolo_score_power` says otherwise.
+/// (raw scores) unless `score_power` under `[yolo]` ([`crate::settings`]) says otherwise.
 pub const DEFAULT_MODEL_SCORE_POWER: f32 = 0.34;
 
 /// The YOLO detector's tunables.
@@ -92,29 +92,39 @@ pub struct YoloDetector {
     stats: Stats,
 }
 
-/// Whether the YOLO detector can run here: a model file is found ([`config`]) and ONNX Runtime loads.
-pub static AVAILABILITY: crate::onnx::Availability = crate::onnx::Availability::new(|| {
-    let file = config::load()?;
-    config::model_path(&file).map(drop)
-});
+/// File name of the shipped model.
+pub const DEFAULT_MODEL_FILE: &str = "dso_yolo.onnx";
+
+/// The model to load and whether it is the shipped one: `DSO_YOLO_MODEL`, else `[yolo] model` of the settings, else
+/// the shipped [`DEFAULT_MODEL_FILE`]; the error says where it looked.
+pub fn model_path(settings: &Settings) -> Result<(PathBuf, bool), String> {
+    settings.section_errors("yolo")?;
+    crate::onnx::find_model(settings.yolo.model.as_ref(), "yolo", "DSO_YOLO_MODEL", "yolo", DEFAULT_MODEL_FILE)
+        .map_err(|e| if settings.yolo.model.is_some() { e } else { format!("no YOLO model: {e}") })
+}
+
+/// Whether the YOLO detector can run here: a model file is found ([`model_path`]) and ONNX Runtime loads.
+pub static AVAILABILITY: crate::onnx::Availability =
+    crate::onnx::Availability::new(|| model_path(crate::settings::get()).map(drop));
 
 impl YoloDetector {
-    /// The detector with the configured model (see [`config`]).
+    /// The detector with the configured model and tunables (see [`crate::settings`]).
     pub fn from_config() -> Result<Self, Error> {
-        let file = config::load().map_err(Error::new)?;
-        let (path, shipped) = config::model_path(&file).map_err(Error::new)?;
+        let settings = crate::settings::get();
+        let (path, shipped) = model_path(settings).map_err(Error::new)?;
         let mut params =
             YoloParams { score_power: if shipped { DEFAULT_MODEL_SCORE_POWER } else { 1.0 }, ..YoloParams::default() };
-        if let Some(p) = file.score_power {
+        let yolo = &settings.yolo;
+        if let Some(p) = yolo.score_power {
             params.score_power = p;
         }
-        if let Some(t) = file.threads {
+        if let Some(t) = yolo.threads {
             params.threads = t;
         }
-        if let Some(t) = file.tiles {
+        if let Some(t) = yolo.tiles {
             params.tiles.max_per_side = t;
         }
-        if let Some(n) = file.nested {
+        if let Some(n) = yolo.nested {
             params.nested = n;
         }
         Self::load(&path, params)

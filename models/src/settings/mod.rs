@@ -1,0 +1,411 @@
+//! The local settings: one configuration file and the environment variables, read and checked once per process.
+//!
+//! Which model a detector loads, where plugins are looked for and how the plate solver runs are local decisions of
+//! whoever starts the program, never INDI properties (a client must not make the driver load a file or run a
+//! command). They used to live in two files with two syntaxes (`detector.conf`, `plugins.conf`) and in environment
+//! variables read where they were used, some silently ignored when malformed; here they are read in one place and
+//! every problem is reported with the file and line, or the variable, it comes from.
+//!
+//! # The file
+//! `$DSO_DETECTOR_CONF`, else `$XDG_CONFIG_HOME/dso-detector/dso-detector.conf`, else
+//! `~/.config/dso-detector/dso-detector.conf` (see [`mod@parse`] for the syntax):
+//! ```text
+//! [yolo]
+//! model = ~/models/my.onnx   # default: the shipped dso_yolo.onnx
+//! threads = 2                # ONNX Runtime intra-op threads, 0 = all cores
+//! score_power = 0.34         # reported confidence = model score ^ power
+//! tiles = 3                  # most tiles along a side, 0 = whole-frame pass only
+//! nested = 0.8               # drop a box this much inside a more confident one; 2 keeps all
+//! [xrai]
+//! model = ~/models/classifier.onnx   # its gradient graph classifier_grad.onnx beside it
+//! threads = 0
+//! [pix2pix]
+//! model = ~/models/generator.onnx
+//! threads = 0
+//! [plugins]
+//! path = /opt/plugins        # a folder to search or one library; repeatable
+//! config = streaks min_length=80   # plugin name, then the string its create() receives
+//! [solver]
+//! enabled = false
+//! command = solve-field
+//! timeout_s = 60
+//! index_dir = /usr/share/astrometry
+//! [identify]
+//! enabled = true
+//! ```
+//! The old files are still read, with a deprecation warning: `detector.conf` (its `yolo_*` keys) beside where the
+//! new file would be when `DSO_DETECTOR_CONF` is unset, and `plugins.conf` there always; the new file is applied
+//! last, so its values win, and plugin paths of all files are searched (old files' first).
+//!
+//! # Environment variables
+//! | variable | meaning | when malformed |
+//! |---|---|---|
+//! | `DSO_DETECTOR_CONF` | the configuration file | a missing file is an empty configuration |
+//! | `XDG_CONFIG_HOME`, `HOME` | where the configuration file is, `~/` in paths | — |
+//! | `DSO_YOLO_MODEL` | the YOLO model, before `[yolo] model` | the YOLO detector is unavailable: the file does not exist |
+//! | `DSO_CLASSIFIER_MODEL` | XRAI's classifier (forward graph), before `[xrai] model` | idem for XRAI |
+//! | `DSO_PIX2PIX_MODEL` | the Pix2Pix generator, before `[pix2pix] model` | idem for Pix2Pix |
+//! | `DSO_DETECTOR_PLUGIN_PATH` | plugin folders, colon-separated, searched before the file's | — |
+//! | `DSO_MAX_FRAME_MB` | largest frame the driver accepts, MiB (default 128) | an error is logged, the default is used |
+//! | `ORT_DYLIB_PATH` | the ONNX Runtime library ([`crate::onnx::runtime`]) | the ONNX detectors are unavailable |
+//!
+//! The driver also reads libindi's own `INDIDEV` (device name) and `INDICONFIG` (its XML configuration), and
+//! `RUST_LOG` sets the log level.
+
+pub mod parse;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+pub use parse::Report;
+
+/// Largest frame accepted by default, MiB: a 61 Mpx 16-bit sensor (IMX455) makes 122 MB frames. Memory peaks at
+/// about twice this while a base64 frame is decoded, which is what a Raspberry Pi can afford.
+pub const DEFAULT_MAX_FRAME_MIB: u64 = 128;
+
+/// The file's name in the configuration folder.
+pub const FILE_NAME: &str = "dso-detector.conf";
+
+/// Where a setting came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// An environment variable.
+    Env(&'static str),
+    /// A line of a file.
+    File {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number; 0 for the file as a whole.
+        line: usize,
+    },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Env(var) => f.write_str(var),
+            Origin::File { path, line: 0 } => write!(f, "{}", path.display()),
+            Origin::File { path, line } => write!(f, "{}:{line}", path.display()),
+        }
+    }
+}
+
+/// A problem with a setting: where, which section it concerns (`None`: the file as a whole), and what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingsError {
+    /// The file and line, or the variable.
+    pub origin: Origin,
+    /// `yolo`, `plugins`, …
+    pub section: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.origin, self.message)
+    }
+}
+
+/// A model file someone named, and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelPath {
+    /// The file (it may not exist: checked when the model is looked up).
+    pub path: PathBuf,
+    /// Where it was named.
+    pub origin: Origin,
+}
+
+impl fmt::Display for ModelPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.origin {
+            Origin::Env(var) => write!(f, "{var}={}", self.path.display()),
+            file => write!(f, "model = {} (at {file})", self.path.display()),
+        }
+    }
+}
+
+/// `[yolo]`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct YoloSettings {
+    /// `model`, or `DSO_YOLO_MODEL`.
+    pub model: Option<ModelPath>,
+    /// `threads`.
+    pub threads: Option<usize>,
+    /// `score_power`.
+    pub score_power: Option<f32>,
+    /// `tiles`.
+    pub tiles: Option<usize>,
+    /// `nested`.
+    pub nested: Option<f32>,
+}
+
+/// `[xrai]`, `[pix2pix]`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModelSettings {
+    /// `model`, or the detector's environment variable.
+    pub model: Option<ModelPath>,
+    /// `threads`.
+    pub threads: Option<usize>,
+}
+
+/// A plugin folder or library named in a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginPath {
+    /// The folder or library.
+    pub path: PathBuf,
+    /// Where it was named.
+    pub origin: Origin,
+}
+
+/// `[solver]`: the plate solver.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SolverSettings {
+    /// `enabled` (default true: `installers/deps.sh` installs the solver).
+    pub enabled: bool,
+    /// `command` (default `solve-field`, looked up in `PATH`).
+    pub command: PathBuf,
+    /// `timeout_s` (default 60).
+    pub timeout_s: f64,
+    /// `index_dir`: astrometry.net's index files, if not where `solve-field` looks by default.
+    pub index_dir: Option<PathBuf>,
+}
+
+impl Default for SolverSettings {
+    fn default() -> Self {
+        Self { enabled: true, command: PathBuf::from("solve-field"), timeout_s: 60.0, index_dir: None }
+    }
+}
+
+/// `[identify]`: naming what was detected.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IdentifySettings {
+    /// `enabled` (default true).
+    pub enabled: bool,
+}
+
+impl Default for IdentifySettings {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
+}
+
+/// Every local setting, from the file and the environment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// The configuration file (it need not exist), for messages.
+    pub file: Option<PathBuf>,
+    /// `[yolo]`.
+    pub yolo: YoloSettings,
+    /// `[xrai]`.
+    pub xrai: ModelSettings,
+    /// `[pix2pix]`.
+    pub pix2pix: ModelSettings,
+    /// `DSO_DETECTOR_PLUGIN_PATH`'s folders.
+    pub plugin_env_dirs: Vec<PathBuf>,
+    /// `[plugins] path`s, in file order.
+    pub plugin_paths: Vec<PluginPath>,
+    /// `[plugins] config`: configuration strings by plugin name (lower case).
+    pub plugin_configs: HashMap<String, String>,
+    /// `[solver]`.
+    pub solver: SolverSettings,
+    /// `[identify]`.
+    pub identify: IdentifySettings,
+    /// `DSO_MAX_FRAME_MB`.
+    pub max_frame_mib: u64,
+    /// `ORT_DYLIB_PATH`.
+    pub ort_dylib_path: Option<PathBuf>,
+    /// What was wrong; the settings concerned keep their defaults.
+    pub errors: Vec<SettingsError>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            file: None,
+            yolo: YoloSettings::default(),
+            xrai: ModelSettings::default(),
+            pix2pix: ModelSettings::default(),
+            plugin_env_dirs: Vec::new(),
+            plugin_paths: Vec::new(),
+            plugin_configs: HashMap::new(),
+            solver: SolverSettings::default(),
+            identify: IdentifySettings::default(),
+            max_frame_mib: DEFAULT_MAX_FRAME_MIB,
+            ort_dylib_path: None,
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    /// The errors about `section`, one per line, or `Ok` when there are none (a detector whose section is wrong is
+    /// unavailable with this reason).
+    pub fn section_errors(&self, section: &str) -> Result<(), String> {
+        let errors: Vec<String> =
+            self.errors.iter().filter(|e| e.section.as_deref() == Some(section)).map(|e| e.to_string()).collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("; "))
+        }
+    }
+}
+
+/// Parses one file's text (`origin` is its path, for messages and relative paths), without the environment.
+pub fn parse(text: &str, origin: &Path) -> Result<Settings, Vec<SettingsError>> {
+    let mut settings = Settings::default();
+    let report = parse::apply(text, origin, None, &mut settings);
+    if report.errors.is_empty() {
+        Ok(settings)
+    } else {
+        Err(report.errors)
+    }
+}
+
+/// The environment variables this module reads, captured once (tests make their own).
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    vars: HashMap<&'static str, String>,
+}
+
+/// Every variable [`Env`] reads.
+pub const VARS: [&str; 10] = [
+    "DSO_DETECTOR_CONF",
+    "XDG_CONFIG_HOME",
+    "HOME",
+    "DSO_YOLO_MODEL",
+    "DSO_CLASSIFIER_MODEL",
+    "DSO_PIX2PIX_MODEL",
+    "DSO_DETECTOR_PLUGIN_PATH",
+    "DSO_MAX_FRAME_MB",
+    "ORT_DYLIB_PATH",
+    "RUST_LOG",
+];
+
+impl Env {
+    /// This process's environment.
+    pub fn from_process() -> Self {
+        Self::from_pairs(VARS.iter().filter_map(|v| Some((*v, std::env::var_os(v)?.to_string_lossy().into_owned()))))
+    }
+
+    /// Given values (unknown names are ignored).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> Self {
+        let vars = pairs.into_iter().filter_map(|(k, v)| Some((*VARS.iter().find(|n| **n == k)?, v))).collect();
+        Self { vars }
+    }
+
+    /// A variable, `None` when unset or empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    fn path(&self, name: &str) -> Option<PathBuf> {
+        self.get(name).map(PathBuf::from)
+    }
+
+    /// The configuration folder: `$XDG_CONFIG_HOME/dso-detector`, else `~/.config/dso-detector`.
+    pub fn config_dir(&self) -> Option<PathBuf> {
+        let base = self.path("XDG_CONFIG_HOME").or_else(|| Some(self.path("HOME")?.join(".config")))?;
+        Some(base.join("dso-detector"))
+    }
+
+    /// The configuration file: `$DSO_DETECTOR_CONF`, else [`FILE_NAME`] in [`Self::config_dir`].
+    pub fn config_file(&self) -> Option<PathBuf> {
+        self.path("DSO_DETECTOR_CONF").or_else(|| Some(self.config_dir()?.join(FILE_NAME)))
+    }
+}
+
+/// Reads a file's text; a missing file is `None`, an unreadable one an error.
+fn read(path: &Path, report: &mut Report) -> Option<String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            let origin = Origin::File { path: path.to_owned(), line: 0 };
+            report.errors.push(SettingsError { origin, section: None, message: format!("cannot read: {e}") });
+            None
+        }
+    }
+}
+
+/// Loads the settings from the files and variables `env` names; the report holds every problem (also kept in
+/// [`Settings::errors`]) and warning.
+pub fn load(env: &Env) -> (Settings, Report) {
+    let mut s = Settings { file: env.config_file(), ..Settings::default() };
+    let mut report = Report::default();
+    let home = env.path("HOME");
+    let new_file = s.file.clone().map(|p| p.display().to_string()).unwrap_or_else(|| FILE_NAME.into());
+    let deprecated = |old: &Path, how: &str| SettingsError {
+        origin: Origin::File { path: old.to_owned(), line: 0 },
+        section: None,
+        message: format!("this file is deprecated: move its settings to {new_file} ({how})"),
+    };
+    let merge = |report: &mut Report, more: Report| {
+        report.errors.extend(more.errors);
+        report.warnings.extend(more.warnings);
+    };
+    if let Some(dir) = env.config_dir() {
+        let old = dir.join("detector.conf");
+        if env.get("DSO_DETECTOR_CONF").is_none() {
+            if let Some(text) = read(&old, &mut report) {
+                report.warnings.push(deprecated(&old, "`yolo_model = …` becomes `model = …` under [yolo]"));
+                let more = parse::apply(&text, &old, home.as_deref(), &mut s);
+                merge(&mut report, more);
+            }
+        }
+        let old = dir.join("plugins.conf");
+        if let Some(text) = read(&old, &mut report) {
+            report.warnings.push(deprecated(&old, "each line becomes `path = …` or `config = NAME …` under [plugins]"));
+            let more = parse::apply_plugins_conf(&text, &old, &mut s);
+            merge(&mut report, more);
+        }
+    }
+    if let Some(file) = s.file.clone() {
+        if let Some(text) = read(&file, &mut report) {
+            let more = parse::apply(&text, &file, home.as_deref(), &mut s);
+            merge(&mut report, more);
+        }
+    }
+    for (var, model) in [
+        ("DSO_YOLO_MODEL", &mut s.yolo.model),
+        ("DSO_CLASSIFIER_MODEL", &mut s.xrai.model),
+        ("DSO_PIX2PIX_MODEL", &mut s.pix2pix.model),
+    ] {
+        if let Some(path) = env.path(var) {
+            *model = Some(ModelPath { path, origin: Origin::Env(var) });
+        }
+    }
+    let plugin_path = env.get("DSO_DETECTOR_PLUGIN_PATH").unwrap_or("");
+    s.plugin_env_dirs = plugin_path.split(':').filter(|d| !d.is_empty()).map(PathBuf::from).collect();
+    if let Some(v) = env.get("DSO_MAX_FRAME_MB") {
+        match v.trim().parse::<u64>().ok().filter(|m| (1..1 << 20).contains(m)) {
+            Some(mib) => s.max_frame_mib = mib,
+            None => report.errors.push(SettingsError {
+                origin: Origin::Env("DSO_MAX_FRAME_MB"),
+                section: Some("driver".into()),
+                message: format!("'{v}' is not a size in MiB (1 to 1048575); using {DEFAULT_MAX_FRAME_MIB}"),
+            }),
+        }
+    }
+    s.ort_dylib_path = env.path("ORT_DYLIB_PATH");
+    s.errors = report.errors.clone();
+    (s, report)
+}
+
+/// The settings of this process, loaded on the first call; every error is logged then (`log::error`), every
+/// warning too (`log::warn`), so the driver's log and `dso-detect`'s stderr show them once.
+pub fn get() -> &'static Settings {
+    static SETTINGS: OnceLock<Settings> = OnceLock::new();
+    SETTINGS.get_or_init(|| {
+        let (settings, report) = load(&Env::from_process());
+        report.warnings.iter().for_each(|w| log::warn!("{w}"));
+        report.errors.iter().for_each(|e| log::error!("{e}"));
+        settings
+    })
+}
