@@ -195,9 +195,9 @@ pub fn solve(frame: &Frame, hints: &Hints, config: &SolverConfig) -> Result<Solu
     let (out, err) = (dir.join("solve-field.out"), dir.join("solve-field.err"));
     let status = run(&config.command, &args, File::create(&out)?, File::create(&err)?, config.timeout)?;
     let said = || {
-        let stderr = tail(&std::fs::read(&err).unwrap_or_default());
+        let stderr = tail(&std::fs::read(&err).unwrap_or_default(), dir);
         if stderr.is_empty() {
-            tail(&std::fs::read(&out).unwrap_or_default())
+            tail(&std::fs::read(&out).unwrap_or_default(), dir)
         } else {
             stderr
         }
@@ -504,10 +504,13 @@ fn has_index_files(dir: &Path) -> bool {
     })
 }
 
-/// The last few non-empty lines of what the solver printed, for an error message.
-fn tail(bytes: &[u8]) -> String {
+/// The last few distinct non-empty lines of what the solver printed, for an error message; lines naming our
+/// temporary directory (gone by the time anyone reads the message) are left out.
+fn tail(bytes: &[u8], tmp: &Path) -> String {
     let text = String::from_utf8_lossy(bytes);
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let tmp = tmp.to_string_lossy();
+    let mut lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.contains(&*tmp)).collect();
+    lines.dedup();
     let tail = lines[lines.len().saturating_sub(4)..].join(" | ");
     match tail.char_indices().rev().nth(400) {
         Some((cut, _)) => format!("…{}", &tail[cut..]),

@@ -150,8 +150,9 @@ const REAL: [&str; 4] = [
 /// Real solves one at a time, so that their times mean something (printed, not asserted).
 static REAL_SOLVER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Measured here (2 shared cores, solve-field 0.93, tycho2 07–19, downsample 2): 3–5 s per Seestar frame with
-/// pointing and scale hints, 27–41 s blind ([`real_seestar_frames_solve_blind`]).
+/// Measured here (2 cores shared with other builds, load ~6; solve-field 0.93, tycho2 07–19, downsample 2):
+/// 1.1–1.3 s per Seestar frame with pointing and scale hints, 6–8 s blind ([`real_seestar_frames_solve_blind`]).
+/// With solve-field's Python helpers (remove-lines, uniformize) on, as by default: 3–5 s hinted, 27–55 s blind.
 #[test]
 fn real_seestar_frames_solve_with_hints() {
     let _one = REAL_SOLVER.lock().unwrap_or_else(|e| e.into_inner());
@@ -225,10 +226,9 @@ fn a_real_solver_is_stopped_at_the_timeout() {
     assert_eq!(names(&running_in_group(pgid)), Vec::<String>::new(), "processes left in the solver's group");
 }
 
-/// Blind solves (no pointing, no scale): slow on two cores, hence ignored by default; run with `--ignored` to
-/// measure them.
+/// Blind solves (no pointing, no scale): what the driver falls back to when a frame says nothing about where it
+/// points. 6–8 s a frame here, so all four run by default.
 #[test]
-#[ignore = "blind solves take long; run with --ignored to measure them"]
 fn real_seestar_frames_solve_blind() {
     let _one = REAL_SOLVER.lock().unwrap_or_else(|e| e.into_inner());
     let config = SolverConfig { timeout: Duration::from_secs(300), ..SolverConfig::default() };
@@ -441,6 +441,8 @@ fn a_solution_is_read_back_with_the_hints_passed_on() {
     assert_eq!(after("--scale-high"), None, "a NaN hint is dropped");
     assert_eq!(after("--cpulimit"), Some("27"), "30 s less a tenth");
     assert_eq!(after("--downsample"), None, "a small frame is not downsampled");
+    assert_eq!(after("--uniformize"), Some("0"), "no Python helper");
+    assert!(args.iter().any(|a| a == "--no-remove-lines"), "no Python helper");
     for off in ["--new-fits", "--match", "--rdls", "--corr", "--solved", "--index-xyls"] {
         assert_eq!(after(off), Some("none"), "{off}");
     }
