@@ -5,7 +5,7 @@
 //! - [`pointing`]: a rough pointing and pixel scale from keywords or a snooped mount (hints for the solver);
 //! - [`solve`]: a local plate solve with astrometry.net's `solve-field`, as a child process with a timeout;
 //! - [`catalog`]: OpenNGC, embedded;
-//! - [`identify`]: projects the catalogue into the frame, names detections, looks for evidence of catalogue objects
+//! - [`identify`](mod@identify): projects the catalogue into the frame, names detections, looks for evidence of catalogue objects
 //!   no detector found, and says whether the observer's target is captured.
 //!
 //! Sources of position in order of trust ([`SolvedBy`]): a WCS in the frame, a plate solve, a pointing. A WCS
