@@ -143,6 +143,9 @@ pub struct YoloSettings {
     pub tiles: Option<usize>,
     /// `nested`.
     pub nested: Option<f32>,
+    /// `stretch_order` (`after` or `before`): when a linear frame is stretched relative to shrinking it to the
+    /// input (docs/REAL-SKY.md).
+    pub stretch_order: Option<crate::yolo::preprocess::CurveOrder>,
 }
 
 /// `[xrai]`, `[pix2pix]`.

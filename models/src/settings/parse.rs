@@ -24,12 +24,13 @@ pub struct Report {
 pub const SECTIONS: [&str; 6] = ["yolo", "xrai", "pix2pix", "plugins", "solver", "identify"];
 
 /// The old `detector.conf` keys accepted before any section, and their `[yolo]` names.
-const LEGACY_KEYS: [(&str, &str); 5] = [
+const LEGACY_KEYS: [(&str, &str); 6] = [
     ("yolo_model", "model"),
     ("yolo_threads", "threads"),
     ("yolo_score_power", "score_power"),
     ("yolo_tiles", "tiles"),
     ("yolo_nested", "nested"),
+    ("yolo_stretch_order", "stretch_order"),
 ];
 
 /// `~/` expanded with `home`; a relative path joined to `base` when there is one.
@@ -117,6 +118,13 @@ pub fn apply(text: &str, file: &Path, home: Option<&Path>, settings: &mut Settin
                 ("yolo", "tiles") => settings.yolo.tiles = Some(whole(value)?),
                 ("yolo", "score_power") => settings.yolo.score_power = Some(positive(value).ok_or_else(|| bad("> 0"))?),
                 ("yolo", "nested") => settings.yolo.nested = Some(positive(value).ok_or_else(|| bad("> 0"))?),
+                ("yolo", "stretch_order") => {
+                    settings.yolo.stretch_order = Some(match value {
+                        "after" => crate::yolo::preprocess::CurveOrder::AfterResampling,
+                        "before" => crate::yolo::preprocess::CurveOrder::BeforeResampling,
+                        _ => return Err(bad("after or before")),
+                    })
+                }
                 ("xrai", "model") => settings.xrai.model = Some(model()),
                 ("xrai", "threads") => settings.xrai.threads = Some(whole(value)?),
                 ("pix2pix", "model") => settings.pix2pix.model = Some(model()),

@@ -171,3 +171,13 @@ fn environment_variables_are_validated() {
     assert_eq!(s.xrai.model, None);
     assert_eq!(s.plugin_env_dirs, [PathBuf::from("/a"), PathBuf::from("/b")]);
 }
+
+#[test]
+fn yolo_stretch_order_is_read_in_both_spellings() {
+    use crate::yolo::preprocess::CurveOrder;
+    let s = parse("[yolo]\nstretch_order = before\n", Path::new(FILE)).unwrap();
+    assert_eq!(s.yolo.stretch_order, Some(CurveOrder::BeforeResampling));
+    assert_eq!(parse("", Path::new(FILE)).unwrap().yolo.stretch_order, None);
+    let errs = parse("[yolo]\nstretch_order = first\n", Path::new(FILE)).unwrap_err();
+    assert!(errs.iter().any(|e| e.to_string().contains("after or before")), "{errs:?}");
+}

@@ -56,6 +56,10 @@ pub struct YoloParams {
     pub score_power: f32,
     /// ONNX Runtime intra-op threads; 0 lets it use every core.
     pub threads: usize,
+    /// Whether a linear frame's stretch is applied before or after shrinking it to the input. After (binning then
+    /// stretching, the default) and before (as the training images were made) measured level on generated raw
+    /// frames with known boxes, after slightly ahead (docs/REAL-SKY.md).
+    pub curve_order: preprocess::CurveOrder,
 }
 
 impl Default for YoloParams {
@@ -68,6 +72,7 @@ impl Default for YoloParams {
             tiles: TilePlan::default(),
             score_power: 1.0,
             threads: 0,
+            curve_order: preprocess::CurveOrder::default(),
         }
     }
 }
@@ -126,6 +131,9 @@ impl YoloDetector {
         }
         if let Some(n) = yolo.nested {
             params.nested = n;
+        }
+        if let Some(o) = yolo.stretch_order {
+            params.curve_order = o;
         }
         Self::load(&path, params)
     }
@@ -229,7 +237,8 @@ impl Detector for YoloDetector {
         let min_score = self.params.min_confidence.clamp(0.0, 1.0).powf(1.0 / power);
         let regions = tiling::regions(frame.width, frame.height, self.model.size, &self.params.tiles);
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-        let inputs = preprocess::letterbox_all(frame, &regions, self.model.size, &maps, threads);
+        let inputs =
+            preprocess::letterbox_all(frame, &regions, self.model.size, &maps, self.params.curve_order, threads);
         let mut all = Vec::new();
         for (i, (r, (input, t))) in regions.iter().zip(&inputs).enumerate() {
             let found = self.run_input(frame, input, *t, min_score)?;

@@ -4,6 +4,13 @@
 //! 114/255 (its `LetterBox`, centred); the same is done here so a drop-in model sees what it was trained on. The
 //! resampling is an area average (each output pixel is the mean of the frame pixels it covers), which is what
 //! binning does and what OpenCV's `INTER_AREA` does when shrinking; it never enlarges.
+//!
+//! A linear frame's stretch curve can be applied to the frame's own pixels before they are averaged
+//! ([`CurveOrder::BeforeResampling`], what the training images went through: the generator stretches each 640-px
+//! patch at its own resolution and ultralytics then shrinks it to the input) or to the averaged values
+//! ([`CurveOrder::AfterResampling`], binning then stretching). The two differ wherever the curve bends within a
+//! pixel's neighbourhood: in the background noise, which the concave curve lifts and the averaging then smooths,
+//! and in star profiles. docs/REAL-SKY.md measures both.
 
 use dso_plugin_api::Frame;
 
@@ -20,20 +27,33 @@ pub fn letterbox_all(
     regions: &[Region],
     size: usize,
     maps: &[&Map],
+    order: CurveOrder,
     threads: usize,
 ) -> Vec<(Vec<f32>, Transform)> {
     let threads = threads.clamp(1, regions.len().max(1));
     if threads == 1 {
-        return regions.iter().map(|r| letterbox(frame, *r, size, maps)).collect();
+        return regions.iter().map(|r| letterbox_with(frame, *r, size, maps, order)).collect();
     }
     let chunk = regions.len().div_ceil(threads);
     std::thread::scope(|s| {
         let handles: Vec<_> = regions
             .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(|r| letterbox(frame, *r, size, maps)).collect::<Vec<_>>()))
+            .map(|part| {
+                s.spawn(move || part.iter().map(|r| letterbox_with(frame, *r, size, maps, order)).collect::<Vec<_>>())
+            })
             .collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     })
+}
+
+/// Whether a plane's value map is applied to the frame's pixels before area averaging or to the averaged values.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CurveOrder {
+    /// Average first, then map (binning then stretching): the map runs once per model-input pixel.
+    #[default]
+    AfterResampling,
+    /// Map every frame pixel, then average (stretching then shrinking, as the training images were made).
+    BeforeResampling,
 }
 
 /// A rectangle of the frame in pixels.
@@ -142,10 +162,54 @@ pub fn resample_into(
     }
 }
 
+/// [`resample_into`] with the map applied to every frame pixel before averaging ([`CurveOrder::BeforeResampling`]):
+/// each source row is mapped once per output row that reads it.
+#[allow(clippy::too_many_arguments)]
+pub fn resample_mapped_into(
+    plane: &[f32],
+    frame_width: usize,
+    r: Region,
+    wx: &Weights,
+    wy: &Weights,
+    out: &mut [f32],
+    stride: usize,
+    (ox, oy): (usize, usize),
+    map: &Map,
+) {
+    let nw = wx.len();
+    let mut row = vec![0.0f32; nw];
+    let mut mapped = vec![0.0f32; r.width];
+    for (oyi, (y0, wys)) in wy.iter().enumerate() {
+        row.iter_mut().for_each(|v| *v = 0.0);
+        for (k, wyk) in wys.iter().enumerate() {
+            let src = &plane[(r.y + y0 + k) * frame_width + r.x..][..r.width];
+            for (m, v) in mapped.iter_mut().zip(src) {
+                *m = map(if v.is_finite() { *v } else { 0.0 });
+            }
+            for (v, (x0, wxs)) in row.iter_mut().zip(wx) {
+                let s: f32 = wxs.iter().zip(&mapped[*x0..]).map(|(w, p)| w * p).sum();
+                *v += wyk * s;
+            }
+        }
+        out[(oy + oyi) * stride + ox..][..nw].copy_from_slice(&row);
+    }
+}
+
+/// [`letterbox_with`] with the map applied after resampling ([`CurveOrder::AfterResampling`]).
+pub fn letterbox(frame: &Frame, r: Region, size: usize, maps: &[&Map]) -> (Vec<f32>, Transform) {
+    letterbox_with(frame, r, size, maps, CurveOrder::AfterResampling)
+}
+
 /// Builds the `3 × size × size` input (CHW, RGB) for one region of a frame. Mono frames are repeated into the
 /// three channels. `maps[c]` turns a resampled value into the model's `0..1` scale (the identity for stretched
-/// frames, the channel's AutoSTF curve for linear ones: applying it after averaging is binning then stretching).
-pub fn letterbox(frame: &Frame, r: Region, size: usize, maps: &[&Map]) -> (Vec<f32>, Transform) {
+/// frames, the channel's AutoSTF curve for linear ones), before or after the area averaging as `order` says.
+pub fn letterbox_with(
+    frame: &Frame,
+    r: Region,
+    size: usize,
+    maps: &[&Map],
+    order: CurveOrder,
+) -> (Vec<f32>, Transform) {
     let (_, nw, nh, pad_x, pad_y) = letterbox_geometry(r.width, r.height, size);
     let plane_len = size * size;
     let (wx, wy) = (area_weights(r.width, nw), area_weights(r.height, nh));
@@ -159,7 +223,11 @@ pub fn letterbox(frame: &Frame, r: Region, size: usize, maps: &[&Map]) -> (Vec<f
             continue;
         }
         let map = maps[p.min(maps.len() - 1)];
-        resample_into(
+        let resample = match order {
+            CurveOrder::AfterResampling => resample_into,
+            CurveOrder::BeforeResampling => resample_mapped_into,
+        };
+        resample(
             &frame.planes[p],
             frame.width,
             r,
@@ -215,12 +283,44 @@ mod tests {
     }
 
     #[test]
+    fn curve_order_decides_whether_pixels_or_averages_are_mapped() {
+        // one row [0, 1] shrunk to one pixel through the square: map(mean) = 0.25, mean(map) = 0.5
+        let f = Frame::new(2, 1, vec![vec![0.0, 1.0]], Encoding::Linear).unwrap();
+        let square = |v: f32| v * v;
+        let r = Region { x: 0, y: 0, width: 2, height: 1 };
+        let (after, _) = letterbox_with(&f, r, 1, &[&square], CurveOrder::AfterResampling);
+        let (before, _) = letterbox_with(&f, r, 1, &[&square], CurveOrder::BeforeResampling);
+        assert!((after[0] - 0.25).abs() < 1e-6, "{after:?}");
+        assert!((before[0] - 0.5).abs() < 1e-6, "{before:?}");
+        // NaN pixels count as 0 in both orders
+        let f = Frame::new(2, 1, vec![vec![f32::NAN, 1.0]], Encoding::Linear).unwrap();
+        let (before, _) = letterbox_with(&f, r, 1, &[&square], CurveOrder::BeforeResampling);
+        assert!((before[0] - 0.5).abs() < 1e-6, "{before:?}");
+    }
+
+    #[test]
+    fn curve_orders_agree_without_shrinking_or_for_linear_maps() {
+        let f = Frame::new(30, 20, vec![(0..600).map(|i| (i % 37) as f32 / 37.0).collect()], Encoding::Linear).unwrap();
+        let r = Region { x: 3, y: 2, width: 24, height: 16 };
+        let square = |v: f32| v * v;
+        let affine = |v: f32| 0.2 + 0.5 * v;
+        // 24×16 in a 32 input: not resampled, so the order cannot matter
+        let a = letterbox_with(&f, r, 32, &[&square], CurveOrder::AfterResampling);
+        let b = letterbox_with(&f, r, 32, &[&square], CurveOrder::BeforeResampling);
+        assert_eq!(a, b);
+        // shrunk 3×: an affine map commutes with averaging
+        let (a, _) = letterbox_with(&f, r, 8, &[&affine], CurveOrder::AfterResampling);
+        let (b, _) = letterbox_with(&f, r, 8, &[&affine], CurveOrder::BeforeResampling);
+        assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5));
+    }
+
+    #[test]
     fn parallel_preparation_matches_serial() {
         let f =
             Frame::new(50, 40, vec![(0..2000).map(|i| (i % 97) as f32 / 97.0).collect()], Encoding::Stretched).unwrap();
         let rs = [Region { x: 0, y: 0, width: 50, height: 40 }, Region { x: 10, y: 5, width: 20, height: 20 }];
-        let a = letterbox_all(&f, &rs, 16, &[&id], 1);
-        let b = letterbox_all(&f, &rs, 16, &[&id], 2);
+        let a = letterbox_all(&f, &rs, 16, &[&id], CurveOrder::AfterResampling, 1);
+        let b = letterbox_all(&f, &rs, 16, &[&id], CurveOrder::AfterResampling, 2);
         assert_eq!(a, b);
         assert_eq!(a.len(), 2);
     }
