@@ -66,7 +66,10 @@ impl Solver {
 impl Drop for Solver {
     fn drop(&mut self) {
         self.slot.close();
-        // A solve in progress ends within its timeout; the driver is exiting, so do not wait for it.
-        drop(self.thread.take());
+        // The driver is exiting: end a solve in progress now rather than leave solve-field running for its timeout.
+        dso_models::sky::solve::stop_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }

@@ -116,3 +116,38 @@ fn a_hanging_solver_is_stopped_and_reported_and_the_driver_goes_on() {
     upload(&mut c, &real);
     c.wait_from(again, secs(60), results_ok);
 }
+
+#[test]
+fn a_solve_in_progress_ends_with_the_driver() {
+    let Some(real) = real_fits("Light_M94_10.0s_IRCUT_20250326-212046.fit") else { return };
+    // A `solve-field` that records its pid and would run for five minutes.
+    let bin = tempfile::tempdir().unwrap();
+    let pid_file = bin.path().join("pid");
+    let fake = bin.path().join("solve-field");
+    std::fs::write(&fake, format!("#!/bin/sh\necho $$ > {}\nexec sleep 300\n", pid_file.display())).unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let path = format!("{}:{}", bin.path().display(), std::env::var("PATH").unwrap_or_default());
+    let Some(server) = Server::start_with_env(&[DRIVER], &[("PATH", &path)]) else { return };
+    let mut c = connected(&server);
+    let from = c.received.len();
+    upload(&mut c, &real);
+    c.wait_from(from, secs(60), results_ok);
+    let deadline = std::time::Instant::now() + secs(30);
+    let pid = loop {
+        if let Some(pid) = std::fs::read_to_string(&pid_file).ok().and_then(|s| s.trim().parse::<u32>().ok()) {
+            break pid;
+        }
+        assert!(std::time::Instant::now() < deadline, "the solver never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(Path::new(&format!("/proc/{pid}")).exists());
+    drop(c);
+    drop(server); // indiserver killed: the driver sees its stdin close and exits.
+    let deadline = std::time::Instant::now() + secs(10);
+    // Gone, or a zombie waiting for init to reap it.
+    let running = || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
+    while running() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!running(), "solve-field (pid {pid}) outlived the driver");
+}

@@ -6,6 +6,7 @@ mod detect;
 mod evaluate;
 mod files;
 mod identify;
+mod names_eval;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -27,6 +27,7 @@ use nix::errno::Errno;
 use nix::sys::signal::{killpg, Signal};
 use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
+use std::sync::{Mutex, PoisonError};
 
 /// Search radius around [`Hints::ra_deg`]/[`Hints::dec_deg`] when [`Hints::radius_deg`] is not given: wide enough
 /// for a smart telescope's or a mount's pointing error (and JNow given as J2000), narrow enough to stay fast.
@@ -387,7 +388,7 @@ fn run(
         }
         _ => SolveError::Io(e),
     })?;
-    let mut group = Group { child, reaped: false };
+    let mut group = Group::new(child);
     let start = Instant::now();
     let mut pause = Duration::from_millis(5);
     loop {
@@ -424,6 +425,19 @@ fn spawn(cmd: &mut Command) -> io::Result<Child> {
     }
 }
 
+/// The process groups of solves in progress, so that [`stop_all`] can end them when the program exits (a solver
+/// left behind would run on for minutes on a Raspberry Pi). A group leaves the list, under the lock, before its
+/// leader is reaped: a listed group id is never a reused one.
+static LIVE: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+/// Kills every solve in progress (the driver calls this when it exits); their callers get an error.
+pub fn stop_all() {
+    let live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+    for pgid in live.iter() {
+        let _ = killpg(Pid::from_raw(*pgid), Signal::SIGKILL);
+    }
+}
+
 /// The solver's process group, led by the child we spawned. Dropping it kills the group and reaps the child.
 struct Group {
     child: Child,
@@ -431,14 +445,26 @@ struct Group {
 }
 
 impl Group {
+    fn new(child: Child) -> Self {
+        LIVE.lock().unwrap_or_else(PoisonError::into_inner).push(child.id() as i32);
+        Self { child, reaped: false }
+    }
+
     fn pid(&self) -> Pid {
         Pid::from_raw(self.child.id() as i32)
     }
 
-    /// Kills everything left in the group (helpers the solver started, or the solver itself) and reaps the solver.
-    fn finish(&mut self) -> Result<ExitStatus, SolveError> {
+    /// Kills what is left of the group and takes it off [`LIVE`]; the leader is not reaped yet.
+    fn kill_and_unlist(&self) {
+        let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+        live.retain(|p| *p != self.child.id() as i32);
         // Before the reap: until then the leader's pid, which is the group id, is still ours.
         let _ = killpg(self.pid(), Signal::SIGKILL);
+    }
+
+    /// Kills everything left in the group (helpers the solver started, or the solver itself) and reaps the solver.
+    fn finish(&mut self) -> Result<ExitStatus, SolveError> {
+        self.kill_and_unlist();
         let status = self.child.wait()?;
         self.reaped = true;
         Ok(status)
@@ -448,7 +474,7 @@ impl Group {
 impl Drop for Group {
     fn drop(&mut self) {
         if !self.reaped {
-            let _ = killpg(self.pid(), Signal::SIGKILL);
+            self.kill_and_unlist();
             let _ = self.child.wait();
         }
     }
