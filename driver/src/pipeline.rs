@@ -158,7 +158,12 @@ pub fn analyse_frame(
         _ => None,
     };
     report.latency_ms = (source.received.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
-    Ok(Analysis { report, detections, annotated, heatmap, heatmap_values: found.heatmap, pending: pending.flatten() })
+    let mut pending = pending.flatten();
+    if let Some(p) = pending.as_mut() {
+        // The names update reports the latency of the frame's results, not of the solve.
+        p.base.latency_ms = report.latency_ms;
+    }
+    Ok(Analysis { report, detections, annotated, heatmap, heatmap_values: found.heatmap, pending })
 }
 
 /// The text of a caught panic.

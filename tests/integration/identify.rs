@@ -58,7 +58,9 @@ fn a_frame_with_a_wcs_is_named_with_its_target_captured_and_results_come_last() 
     let done = c.received.len();
     let before: Vec<&Message> = c.received[from..done].iter().filter_map(|r| r.as_ref().ok()).collect();
     let last_results = before.iter().rposition(|m| results_ok(m)).unwrap();
-    assert!(before[..last_results].iter().any(|m| is_set(m, "DSO_STATS")), "DSO_STATS came after DSO_RESULTS");
+    let stats = before[..last_results].iter().rev().find(|m| is_set(m, "DSO_STATS")).expect("DSO_STATS before");
+    let count = json["detections"].as_array().unwrap().len() as f64;
+    assert_eq!(number_of(stats, "COUNT"), Some(count), "COUNT counts the catalogue's finds too");
     let state = before[..last_results].iter().rev().find(|m| is_set(m, "DSO_TARGET_STATE")).expect("target state");
     assert_eq!(text_of(state, "STATE").as_deref(), Some("captured"));
     c.wait_from(from, secs(5), |m| message_with(m, "[INFO] target NGC 7023: captured"));

@@ -132,19 +132,22 @@ impl Device {
 
     /// Publishes the target's state from a frame's report, with an `[INFO]` message when it changes.
     pub(super) fn publish_target(&mut self, report: &Report) {
-        let Some(t) = &report.target else { return };
+        let Some(t) = &report.target else {
+            props::set_text(&mut self.target_state, "STATE", "no target");
+            props::set_text(&mut self.target_state, "DETAIL", "set Target, or take frames with an OBJECT keyword");
+            self.target_state.state = PropertyState::Idle;
+            self.publish(|d| &d.target_state, None);
+            return;
+        };
         let state = t.state.describe();
-        let detail = match (&report.field, t.state) {
-            (Some(f), TargetState::Captured | TargetState::InField) => {
-                format!(
-                    "{} ({}); field solved by {}",
-                    t.name,
-                    t.catalog_id.as_deref().unwrap_or("?"),
-                    f.solved_by.as_str()
-                )
-            }
-            (Some(f), _) => format!("{}; field solved by {}", t.name, f.solved_by.as_str()),
-            (None, _) => format!("{}; {}", t.name, report.field_note.as_deref().unwrap_or("no WCS or pointing")),
+        // "M 94 = NGC 4736" when the observer's name is not the catalogue id itself.
+        let who = match &t.catalog_id {
+            Some(id) if id != &t.name => format!("{} = {id}", t.name),
+            _ => t.name.clone(),
+        };
+        let detail = match &report.field {
+            Some(f) => format!("{who}; field by {}", f.solved_by.as_str()),
+            None => format!("{who}; {}", report.field_note.as_deref().unwrap_or("no WCS or pointing")),
         };
         props::set_text(&mut self.target_state, "STATE", state);
         props::set_text(&mut self.target_state, "DETAIL", &detail);
@@ -183,10 +186,12 @@ impl Device {
                     Level::Debug,
                     &format!("{}: plate solved in {:.1} s", solved.source, named.elapsed.as_secs_f64()),
                 );
+                self.set_counts(&report);
+                self.publish(|d| &d.stats, None);
+                self.publish_target(&report);
                 props::set_text(&mut self.results, "JSON", &report.to_json());
                 props::set_text(&mut self.results, "SUMMARY", &report.summary());
                 self.results.state = PropertyState::Ok;
-                self.publish_target(&report);
                 self.publish(|d| &d.results, None);
             }
             Err(why) => self.log(Level::Warning, &format!("{}: no names: {why}", solved.source)),

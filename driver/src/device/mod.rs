@@ -267,14 +267,7 @@ impl Device {
                 ReadWrite,
                 vec![num("TIMEOUT", "Time limit (s)", "%.0f", 5.0, 600.0, 5.0, 60.0)],
             ),
-            target: props::text(
-                n,
-                "DSO_TARGET",
-                "Target",
-                IDENTIFY,
-                ReadWrite,
-                &[("NAME", "Target (empty: OBJECT)", "")],
-            ),
+            target: props::text(n, "DSO_TARGET", "Target", IDENTIFY, ReadWrite, &[("NAME", "Target", "")]),
             target_state: props::text(
                 n,
                 "DSO_TARGET_STATE",

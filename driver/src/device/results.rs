@@ -1,7 +1,10 @@
 //! Publishing what the worker and the decoder report: results, statistics, pictures, and errors with Alert.
 
+use dso_models::sky::TargetState;
+
 use crate::indi::{Message, PropertyState, ProtocolError};
 use crate::props;
+use crate::report::Report;
 use crate::worker::Outcome;
 
 use super::{Device, Level};
@@ -33,6 +36,13 @@ impl Device {
         }
     }
 
+    /// `COUNT` and `MAX_CONFIDENCE` from a report: the detector's detections and the catalogue's finds.
+    pub(super) fn set_counts(&mut self, report: &Report) {
+        let max_conf = report.detections.iter().map(|d| d.confidence).fold(0.0f32, f32::max);
+        props::set_number(&mut self.stats, "COUNT", report.detections.len() as f64);
+        props::set_number(&mut self.stats, "MAX_CONFIDENCE", max_conf as f64);
+    }
+
     /// Publishes what the worker reports.
     pub fn worker_outcome(&mut self, outcome: Outcome) {
         if !self.is_connected() {
@@ -52,10 +62,8 @@ impl Device {
             Outcome::Finished { source, detector, result: Ok(mut a) } => {
                 self.frames_processed += 1;
                 let summary = a.report.summary();
-                let max_conf = a.detections.iter().map(|d| d.confidence).fold(0.0f32, f32::max);
+                self.set_counts(&a.report);
                 for (k, v) in [
-                    ("COUNT", a.detections.len() as f64),
-                    ("MAX_CONFIDENCE", max_conf as f64),
                     ("LATENCY_MS", a.report.latency_ms),
                     ("FRAMES_PROCESSED", self.frames_processed as f64),
                     ("FRAMES_DROPPED", self.frames_dropped as f64),
@@ -79,7 +87,12 @@ impl Device {
                 if source == "upload" {
                     self.ok(|d| &mut d.upload, None);
                 }
-                self.publish_target(&a.report);
+                // While a plate solve is pending, "unknown" would only flicker before the solved state arrives.
+                let solving =
+                    a.pending.is_some() && a.report.target.as_ref().is_some_and(|t| t.state == TargetState::Unknown);
+                if !solving {
+                    self.publish_target(&a.report);
+                }
                 if let Some(note) = &a.report.field_note {
                     self.log(Level::Warning, &format!("{source}: {note}"));
                 }
