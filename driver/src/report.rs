@@ -205,11 +205,18 @@ impl Report {
     /// One line a person reads, names first: `M 51 (Whirlpool Galaxy) 0.95; 2 more`, else
     /// `2 objects: nebula 0.91, galaxy 0.64` or `no object found`.
     pub fn summary(&self) -> String {
-        let named: Vec<String> = self
+        // The observer's target leads when it was found; a bright companion or knot must not open the line.
+        let target = self.target.as_ref().and_then(|t| t.catalog_id.as_deref());
+        let mut named: Vec<(bool, String)> = self
             .detections
             .iter()
-            .filter_map(|d| d.identity.as_ref().map(|i| format!("{} {:.2}", i.label(), d.confidence)))
+            .filter_map(|d| {
+                let i = d.identity.as_ref()?;
+                Some((target != Some(i.catalog_id.as_str()), format!("{} {:.2}", i.label(), d.confidence)))
+            })
             .collect();
+        named.sort_by_key(|(not_target, _)| *not_target);
+        let named: Vec<String> = named.into_iter().map(|(_, text)| text).collect();
         if named.is_empty() {
             return summary(&self.detections.iter().map(|d| (d.label.as_str(), d.confidence)).collect::<Vec<_>>());
         }
@@ -287,5 +294,27 @@ mod tests {
         assert_eq!(summary(&[]), "no object found");
         assert_eq!(summary(&[("nebula", 0.913), ("galaxy", 0.64)]), "2 objects: nebula 0.91, galaxy 0.64");
         assert_eq!(summary(&[("dso", 0.5)]), "1 object: dso 0.50");
+    }
+
+    #[test]
+    fn summary_leads_with_names_and_the_captured_target() {
+        let frame = FrameInfo {
+            width: 100,
+            height: 80,
+            source: "upload".into(),
+            format: ".fits".into(),
+            timestamp: "2026-11-25T19:13:03".into(),
+        };
+        let mut r = Report::new(frame, "yolo", 1.0, &[det(1.0, 0.99), det(2.0, 0.65), det(3.0, 0.6)]);
+        let catalogue = dso_models::sky::Catalog::openngc();
+        r.detections[0].identity = Some(Identity::of(catalogue.lookup("NGC 5195").unwrap()));
+        r.detections[1].identity = Some(Identity::of(catalogue.lookup("M 51").unwrap()));
+        assert_eq!(r.summary(), "NGC 5195 0.99, M 51 (Whirlpool Galaxy) 0.65; 1 more");
+        r.target = Some(TargetReport {
+            name: "M 51".into(),
+            catalog_id: Some("NGC 5194".into()),
+            state: TargetState::Captured,
+        });
+        assert_eq!(r.summary(), "M 51 (Whirlpool Galaxy) 0.65, NGC 5195 0.99; 1 more");
     }
 }

@@ -13,7 +13,7 @@
 use dso_plugin_api::Frame;
 
 use crate::stretch::StretchParams;
-use crate::yolo::preprocess::{area_weights, resample_into, Map, Region, Weights};
+use crate::yolo::preprocess::{area_weights, resample_into, CurveOrder, Map, Region, Weights};
 
 /// The models' input side in pixels.
 pub const INPUT: usize = 224;
@@ -104,7 +104,7 @@ pub fn resize_map(values: &[f32], (w, h): (usize, usize), (out_w, out_h): (usize
     let mut out = vec![0.0; out_w * out_h];
     let whole = Region { x: 0, y: 0, width: w, height: h };
     let (wx, wy) = (resize_weights(w, out_w), resize_weights(h, out_h));
-    resample_into(values, w, whole, &wx, &wy, &mut out, out_w, (0, 0), &|v| v);
+    resample_into(values, w, whole, &wx, &wy, &mut out, out_w, (0, 0), &|v| v, CurveOrder::AfterResampling);
     out
 }
 
@@ -144,7 +144,18 @@ pub fn extract(frame: &Frame, tile: Region, maps: &[&Map]) -> Vec<f32> {
     let mut out = vec![0.0; 3 * plane_len];
     for (p, plane) in frame.planes.iter().enumerate().take(3) {
         let map = maps[p.min(maps.len() - 1)];
-        resample_into(plane, frame.width, tile, &wx, &wy, &mut out[p * plane_len..][..plane_len], INPUT, (0, 0), map);
+        resample_into(
+            plane,
+            frame.width,
+            tile,
+            &wx,
+            &wy,
+            &mut out[p * plane_len..][..plane_len],
+            INPUT,
+            (0, 0),
+            map,
+            CurveOrder::AfterResampling,
+        );
     }
     if frame.planes.len() == 1 {
         let (grey, rest) = out.split_at_mut(plane_len);

@@ -104,6 +104,8 @@ const DEFAULT_SIZE_ARCMIN: f64 = 0.5;
 const MIN_CONTRAST: f64 = 0.25;
 /// …and a signal-to-noise ratio of that difference of at least this.
 const MIN_SNR: f64 = 8.0;
+/// The smallest noise the evidence check assumes, in the frame's 0–1 units (one 12-bit step).
+const MIN_SIGMA: f64 = 1.0 / 4096.0;
 /// Binned image size for the evidence check: the longest side at most this many pixels.
 const EVIDENCE_SIDE: usize = 1024;
 
@@ -404,10 +406,9 @@ impl EvidenceImage {
             return None;
         }
         let (mr, mad) = median_mad(&mut ring);
-        let sigma = 1.4826 * mad as f64;
-        if sigma <= 0.0 {
-            return None;
-        }
+        // A perfectly flat surround (an 8-bit picture with its black point clipped, a sky set to 0) has no spread:
+        // count one 12-bit step as its noise rather than call every object in it unseen.
+        let sigma = (1.4826 * mad as f64).max(MIN_SIGMA);
         [inner, core]
             .into_iter()
             .filter(|v| v.len() >= 5)

@@ -131,7 +131,9 @@ pub fn area_weights(n_in: usize, n_out: usize) -> Weights {
 
 /// Resamples one plane's region to `wx.len() × wy.len()` with the given per-axis weights (from [`area_weights`] or
 /// any other [`Weights`] over `r.width` and `r.height` inputs), writing rows of `out` with stride `stride` at offset
-/// `(ox, oy)`; `map` is applied to every output value (the stretch, when the frame is linear).
+/// `(ox, oy)`; `map` (the stretch, when the frame is linear) is applied to every output value, or with
+/// [`CurveOrder::BeforeResampling`] to every frame pixel before averaging (each source row once per output row that
+/// reads it). Non-finite samples count as 0.
 #[allow(clippy::too_many_arguments)]
 pub fn resample_into(
     plane: &[f32],
@@ -143,13 +145,21 @@ pub fn resample_into(
     stride: usize,
     (ox, oy): (usize, usize),
     map: &Map,
+    order: CurveOrder,
 ) {
+    let finite = |v: f32| if v.is_finite() { v } else { 0.0 };
+    let before = order == CurveOrder::BeforeResampling;
     let nw = wx.len();
     let mut row = vec![0.0f32; nw];
+    let mut mapped = vec![0.0f32; if before { r.width } else { 0 }];
     for (oyi, (y0, wys)) in wy.iter().enumerate() {
         row.iter_mut().for_each(|v| *v = 0.0);
         for (k, wyk) in wys.iter().enumerate() {
-            let src = &plane[(r.y + y0 + k) * frame_width + r.x..][..r.width];
+            let mut src = &plane[(r.y + y0 + k) * frame_width + r.x..][..r.width];
+            if before {
+                mapped.iter_mut().zip(src).for_each(|(m, v)| *m = map(finite(*v)));
+                src = &mapped;
+            }
             for (v, (x0, wxs)) in row.iter_mut().zip(wx) {
                 let s: f32 = wxs.iter().zip(&src[*x0..]).map(|(w, p)| w * p).sum();
                 *v += wyk * s;
@@ -157,41 +167,8 @@ pub fn resample_into(
         }
         let dst = &mut out[(oy + oyi) * stride + ox..][..nw];
         for (d, v) in dst.iter_mut().zip(&row) {
-            *d = map(if v.is_finite() { *v } else { 0.0 });
+            *d = if before { *v } else { map(finite(*v)) };
         }
-    }
-}
-
-/// [`resample_into`] with the map applied to every frame pixel before averaging ([`CurveOrder::BeforeResampling`]):
-/// each source row is mapped once per output row that reads it.
-#[allow(clippy::too_many_arguments)]
-pub fn resample_mapped_into(
-    plane: &[f32],
-    frame_width: usize,
-    r: Region,
-    wx: &Weights,
-    wy: &Weights,
-    out: &mut [f32],
-    stride: usize,
-    (ox, oy): (usize, usize),
-    map: &Map,
-) {
-    let nw = wx.len();
-    let mut row = vec![0.0f32; nw];
-    let mut mapped = vec![0.0f32; r.width];
-    for (oyi, (y0, wys)) in wy.iter().enumerate() {
-        row.iter_mut().for_each(|v| *v = 0.0);
-        for (k, wyk) in wys.iter().enumerate() {
-            let src = &plane[(r.y + y0 + k) * frame_width + r.x..][..r.width];
-            for (m, v) in mapped.iter_mut().zip(src) {
-                *m = map(if v.is_finite() { *v } else { 0.0 });
-            }
-            for (v, (x0, wxs)) in row.iter_mut().zip(wx) {
-                let s: f32 = wxs.iter().zip(&mapped[*x0..]).map(|(w, p)| w * p).sum();
-                *v += wyk * s;
-            }
-        }
-        out[(oy + oyi) * stride + ox..][..nw].copy_from_slice(&row);
     }
 }
 
@@ -223,11 +200,7 @@ pub fn letterbox_with(
             continue;
         }
         let map = maps[p.min(maps.len() - 1)];
-        let resample = match order {
-            CurveOrder::AfterResampling => resample_into,
-            CurveOrder::BeforeResampling => resample_mapped_into,
-        };
-        resample(
+        resample_into(
             &frame.planes[p],
             frame.width,
             r,
@@ -237,6 +210,7 @@ pub fn letterbox_with(
             size,
             (pad_x, pad_y),
             map,
+            order,
         );
     }
     // the exact ratios used, so boxes map back without rounding drift
