@@ -21,7 +21,11 @@ skipped. Output: `<stem>.fits` and `names.tsv` (file, main object as OpenNGC's d
 under /tmp by default. The images are their authors' (credits: /usr/share/doc/stellarium-data/copyright): never
 write them into the repository.
 
-    python3 models/tools/names_set.py [--out /tmp/names-set] [--count N] [--seed S]
+Stellarium's textures have their sky clipped to black (they are blended over Stellarium's own sky): 50–90 % of the
+pixels of many are exactly 0, which no camera frame is. `--sky SIGMA` adds a pedestal and Gaussian noise so that
+the frames have a sky to measure against.
+
+    python3 models/tools/names_set.py [--out /tmp/names-set] [--count N] [--seed S] [--sky SIGMA]
 """
 
 import argparse
@@ -31,6 +35,7 @@ import os
 import random
 import re
 import sys
+import zlib
 
 import numpy as np
 
@@ -147,11 +152,14 @@ def main_object(stem, tile, wcs, rows):
     return (best, "prominence") if best else (None, "nothing catalogued in the central 50 %")
 
 
-def luminance_u16(path: str) -> np.ndarray:
-    """The photograph's luminance (Rec. 601 weights), 8 → 16 bits, rows as stored."""
+def luminance_u16(path: str, sky: float = 0.0, seed: int = 0) -> np.ndarray:
+    """The photograph's luminance (Rec. 601 weights), 8 → 16 bits, rows as stored; `sky` > 0 adds a pedestal of
+    8·sky and Gaussian noise of σ = sky (16-bit units, seeded)."""
     rgb = stellarium.load_rgb(path)
-    lum = rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    return np.clip(np.round(lum * 65535.0), 0, 65535).astype(np.uint16)
+    lum = (rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)) * 65535.0
+    if sky > 0:
+        lum = lum * (1.0 - 8 * sky / 65535.0) + 8 * sky + np.random.default_rng(seed).normal(0.0, sky, lum.shape)
+    return np.clip(np.round(lum), 0, 65535).astype(np.uint16)
 
 
 def check_flip(tiles, catalog):
@@ -184,6 +192,9 @@ def main():
     ap.add_argument("--count", type=int, default=0, help="photographs, evenly chosen (0 = all)")
     ap.add_argument("--seed", type=int, default=0, help="offset of the even choice")
     ap.add_argument("--dir", default=stellarium.STELLARIUM_DIR)
+    ap.add_argument("--sky", type=float, default=0.0,
+                    help="add a sky: pedestal 8·SKY and Gaussian noise σ = SKY (16-bit units; the textures' skies "
+                         "are clipped to black for blending in Stellarium, which no camera frame is)")
     ap.add_argument("--check-flip", action="store_true", help="only check the vertical orientation and exit")
     args = ap.parse_args()
     if not stellarium.available(args.dir):
@@ -220,7 +231,8 @@ def main():
                  ("RADESYS", "ICRS"), ("EQUINOX", 2000.0), ("OBJECT", obj["display"]),
                  ("ROWORDER", "TOP-DOWN"), ("COMMENT", None, f"stellarium-data {os.path.basename(t.image)}"),
                  ("COMMENT", None, "credit: " + (t.credit.encode("ascii", "replace").decode()[:60] or "see copyright"))]
-        write_fits_u16(os.path.join(args.out, stem + ".fits"), luminance_u16(t.image), cards)
+        pixels = luminance_u16(t.image, args.sky, zlib.crc32(stem.encode()))
+        write_fits_u16(os.path.join(args.out, stem + ".fits"), pixels, cards)
         written.append((stem + ".fits", obj["display"], rule))
     with open(os.path.join(args.out, "names.tsv"), "w", encoding="utf-8") as f:
         f.writelines(f"{a}\t{b}\t{c}\n" for a, b, c in written)
