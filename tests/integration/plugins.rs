@@ -50,7 +50,7 @@ fn c_plugin(dir: &Path, name: &str, flags: &[&str]) -> Option<PathBuf> {
             Some(out)
         }
         Err(e) => {
-            eprintln!("SKIPPED: no C compiler (cc: {e})");
+            skip(format!("no C compiler (cc: {e})"));
             None
         }
     }

@@ -197,10 +197,10 @@ fn xisf_of(sky: &Sky) -> Option<Vec<u8>> {
     );
     let out = std::process::Command::new("python3").arg("-c").arg(script).current_dir(dir.path()).output().ok()?;
     if !out.status.success() {
-        eprintln!(
-            "SKIPPED: no XISF encoder (installers/deps.sh installs PyPI's xisf): {}",
+        skip(format!(
+            "no XISF encoder (installers/deps.sh installs PyPI's xisf): {}",
             String::from_utf8_lossy(&out.stderr)
-        );
+        ));
         return None;
     }
     Some(std::fs::read(dir.path().join("sky.xisf")).unwrap())

@@ -27,7 +27,7 @@ impl Server {
     /// [`Server::start`] with extra environment variables for the server and its drivers.
     pub(crate) fn start_with_env(drivers: &[&str], env: &[(&str, &str)]) -> Option<Self> {
         if Command::new("indiserver").arg("-h").stderr(Stdio::null()).stdout(Stdio::null()).status().is_err() {
-            eprintln!("SKIPPED: indiserver is not installed (apt-get install indi-bin)");
+            skip("indiserver is not installed (apt-get install indi-bin)");
             return None;
         }
         let dir = tempfile::tempdir().unwrap();

@@ -55,12 +55,12 @@ fn a_model_with_the_wrong_shape_is_refused_precisely() {
         return;
     }
     let Some(shared) = shared_dir() else {
-        eprintln!("SKIPPED: ../shared is absent");
+        skip("../shared is absent");
         return;
     };
     let classifier = shared.join("reference/xrai-fixture/tiny_classifier.onnx");
     if !classifier.is_file() {
-        eprintln!("SKIPPED: {} is absent", classifier.display());
+        skip(format!("{} is absent", classifier.display()));
         return;
     }
     let err = dso_models::yolo::YoloDetector::load(&classifier, Default::default()).unwrap_err();

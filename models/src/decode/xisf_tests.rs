@@ -36,12 +36,12 @@ fn written_by_python(name: &str, script: &str) -> Option<Scratch> {
     match out {
         Ok(o) if o.status.success() => Some(dir),
         Ok(o) if String::from_utf8_lossy(&o.stderr).contains("No module named") => {
-            eprintln!("SKIPPED: python3 lacks the xisf module (installers/deps.sh installs it)");
+            crate::skip("python3 lacks the xisf module (installers/deps.sh installs it)");
             None
         }
         Ok(o) => panic!("the Python encoder failed: {}", String::from_utf8_lossy(&o.stderr)),
         Err(e) => {
-            eprintln!("SKIPPED: no python3 ({e})");
+            crate::skip(format!("no python3 ({e})"));
             None
         }
     }

@@ -27,7 +27,7 @@ fn build_c(dir: &Path, name: &str, flags: &[&str]) -> Option<PathBuf> {
         Ok(s) if s.success() => Some(out),
         Ok(s) => panic!("{cc} failed on the C example ({s})"),
         Err(e) => {
-            eprintln!("SKIPPED: no C compiler ({cc}: {e})");
+            crate::skip(format!("no C compiler ({cc}: {e})"));
             None
         }
     }

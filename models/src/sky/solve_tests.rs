@@ -13,22 +13,14 @@ use crate::decode::{decode, Limits};
 /// M 94 (NGC 4736), OpenNGC J2000.
 const M94: (f64, f64) = (192.7213, 41.1203);
 
-fn require_data() -> bool {
-    std::env::var("DSO_REQUIRE_DATA").is_ok_and(|v| v == "1")
-}
-
-/// Reports a skipped test, or fails it when the data is required.
-fn skip(why: &str) {
-    assert!(!require_data(), "{why} (and DSO_REQUIRE_DATA=1)");
-    eprintln!("SKIPPED: {why}");
-}
+use crate::skip;
 
 fn real_frame(name: &str) -> Option<Frame> {
     let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/real-fits")).join(name);
     match std::fs::read(&path) {
         Ok(bytes) => Some(decode(&bytes, ".fits", &Limits::default()).expect("the real frame decodes")),
         Err(e) => {
-            skip(&format!("{} not readable ({e}): the shared data folder is absent", path.display()));
+            skip(format!("{} not readable ({e}): the shared data folder is absent", path.display()));
             None
         }
     }
@@ -38,7 +30,7 @@ fn solver_present(config: &SolverConfig) -> bool {
     match check(config) {
         Ok(()) => true,
         Err(e) => {
-            skip(&format!("{e}"));
+            skip(format!("{e}"));
             false
         }
     }

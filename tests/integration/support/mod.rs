@@ -17,6 +17,15 @@ use dso_detector::indi::{Decoder, DecoderConfig, Message};
 /// The driver binary built by this package.
 pub const DRIVER: &str = env!("CARGO_BIN_EXE_indi_dso_detector");
 
+/// Says why a test is skipped — or fails it when `DSO_REQUIRE_DATA=1` (CI sets it: there, `../shared/data` and
+/// everything `installers/deps.sh` installs are present, and a skip would hide a broken setup).
+pub fn skip(why: impl std::fmt::Display) {
+    if std::env::var("DSO_REQUIRE_DATA").as_deref() == Ok("1") {
+        panic!("required but missing (DSO_REQUIRE_DATA=1): {why}");
+    }
+    eprintln!("SKIPPED: {why}");
+}
+
 /// `../shared` beside the project, when present.
 pub fn shared_dir() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
@@ -26,14 +35,14 @@ pub fn shared_dir() -> Option<PathBuf> {
 /// A real FITS file of `../shared/data/real-fits`, or `None` (and a message saying the test is skipped).
 pub fn real_fits(name: &str) -> Option<PathBuf> {
     let Some(shared) = shared_dir() else {
-        eprintln!("SKIPPED: ../shared/data is absent");
+        skip("../shared/data is absent");
         return None;
     };
     let path = shared.join("data/real-fits").join(name);
     if path.is_file() {
         Some(path)
     } else {
-        eprintln!("SKIPPED: {} is absent", path.display());
+        skip(format!("{} is absent", path.display()));
         None
     }
 }
@@ -250,7 +259,7 @@ pub fn runs_here(what: &str, availability: Result<(), String>) -> bool {
     match availability {
         Ok(()) => true,
         Err(why) => {
-            eprintln!("SKIPPED: the {what} detector cannot run here: {why}");
+            skip(format!("{what} cannot run here: {why}"));
             false
         }
     }
