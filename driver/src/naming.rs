@@ -27,6 +27,9 @@ pub struct Naming {
     pub pointing: Option<Pointing>,
     /// The last plate solution of this camera, reused while the frame's size and pointing match it.
     pub solved: Option<Solved>,
+    /// A blind solve (no pointing, no earlier solution to hint with) may be run. The driver pauses blind solves
+    /// after one failed, so a camera without a mount does not keep a core busy with hopeless solves.
+    pub blind: bool,
 }
 
 /// A plate solution and the pointing it was made at.
@@ -93,7 +96,14 @@ pub fn place(frame: &Frame, naming: &Naming) -> Placement {
         }
     }
     let field = pointing.and_then(|p| Field::from_pointing(&p, frame.width, frame.height));
-    Placement { field, note: header.problem, hints: pointing, wants_solve: naming.solve }
+    // No pointing at all: the last solution of a frame this size is the best guess (a hinted solve takes a second
+    // or two and fails fast if the camera moved; a blind one takes many).
+    let hints = pointing.or_else(|| {
+        let s = naming.solved.as_ref()?;
+        (s.field.width == frame.width && s.field.height == frame.height).then_some(s.pointing)
+    });
+    let wants_solve = naming.solve && (hints.is_some() || naming.blind);
+    Placement { field, note: header.problem, hints, wants_solve }
 }
 
 /// The target's name: the observer's, else the frame's `OBJECT` keyword (ignoring placeholders).
@@ -170,7 +180,12 @@ pub fn solve_pending(pending: &PendingSolve, config: &SolverConfig) -> Result<So
     let mut report = pending.base.clone();
     name_report(&mut report, &pending.frame, &pending.detections, &field, pending.selection, pending.target.as_deref());
     report.update = Some("names");
-    let solved = pending.hints.map(|pointing| Solved { field, pointing });
+    // Keyed by the pointing the frame had, else by the solution's own centre (a hint for the next frame).
+    let pointing = pending.hints.unwrap_or_else(|| {
+        let (ra, dec) = field.centre();
+        Pointing { ra, dec, scale: Some(field.wcs.scale_arcsec()) }
+    });
+    let solved = Some(Solved { field, pointing });
     Ok(SolvedReport { report, solved, elapsed })
 }
 
@@ -186,4 +201,50 @@ pub fn solve_field(
         .ok_or("the plate solution has no WCS")?;
     let field = Field { wcs, solved_by: SolvedBy::AstrometryNet, width: frame.width, height: frame.height };
     Ok((field, solution.elapsed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dso_plugin_api::Encoding;
+
+    fn frame(w: usize, h: usize) -> Frame {
+        Frame::new(w, h, vec![vec![0.0; w * h]], Encoding::Linear).unwrap()
+    }
+
+    #[test]
+    fn without_pointing_a_frame_is_solved_blind_only_when_allowed_and_else_hinted_by_the_last_solution() {
+        let naming = Naming { enabled: true, solve: true, blind: false, ..Naming::off() };
+        let p = place(&frame(200, 100), &naming);
+        assert!(p.field.is_none() && p.hints.is_none() && !p.wants_solve, "no blind solve while paused");
+        assert!(place(&frame(200, 100), &Naming { blind: true, ..naming.clone() }).wants_solve);
+        let pointing = Pointing { ra: 10.0, dec: 20.0, scale: Some(2.0) };
+        let field = Field::from_pointing(&pointing, 200, 100).unwrap();
+        let with_solution = Naming { solved: Some(Solved { field, pointing }), ..naming };
+        let p = place(&frame(200, 100), &with_solution);
+        assert!(p.wants_solve && p.hints == Some(pointing), "hinted by the last solution: {p:?}");
+        assert!(p.field.is_none(), "the last solution is not trusted without a pointing");
+        let other_size = place(&frame(100, 100), &with_solution);
+        assert!(!other_size.wants_solve && other_size.hints.is_none());
+    }
+
+    #[test]
+    fn a_solution_is_reused_while_the_pointing_holds() {
+        let pointing = Pointing { ra: 10.0, dec: 20.0, scale: Some(2.0) };
+        let field = Field::from_pointing(&pointing, 200, 100).unwrap();
+        let naming = Naming {
+            enabled: true,
+            solve: true,
+            pointing: Some(pointing),
+            solved: Some(Solved { field: Field { solved_by: SolvedBy::AstrometryNet, ..field }, pointing }),
+            ..Naming::off()
+        };
+        let p = place(&frame(200, 100), &naming);
+        assert_eq!(p.field.map(|f| f.solved_by), Some(SolvedBy::AstrometryNet));
+        assert!(!p.wants_solve);
+        let moved = Naming { pointing: Some(Pointing { ra: 10.5, ..pointing }), ..naming };
+        let p = place(&frame(200, 100), &moved);
+        assert_eq!(p.field.map(|f| f.solved_by), Some(SolvedBy::Pointing));
+        assert!(p.wants_solve);
+    }
 }

@@ -30,6 +30,8 @@ pub struct SolveJob {
 pub struct Solved {
     /// The frame's source.
     pub source: String,
+    /// True when the solve had no hints (no pointing, no earlier solution).
+    pub blind: bool,
     /// The named report and the solution, or why there are no names.
     pub result: Result<SolvedReport, String>,
 }
@@ -50,7 +52,7 @@ impl Solver {
             .spawn(move || {
                 while let Some(job) = theirs.take() {
                     let result = naming::solve_pending(&job.pending, &job.config);
-                    report(Solved { source: job.source, result });
+                    report(Solved { source: job.source, blind: job.pending.hints.is_none(), result });
                 }
             })
             .expect("spawning the solver thread");

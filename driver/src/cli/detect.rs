@@ -71,7 +71,13 @@ pub struct NamingArgs {
 impl NamingArgs {
     /// The pipeline's naming settings.
     pub fn naming(&self) -> Naming {
-        Naming { enabled: !self.no_identify, solve: !self.no_solve, target: self.target.clone(), ..Naming::off() }
+        Naming {
+            enabled: !self.no_identify,
+            solve: !self.no_solve,
+            blind: !self.no_solve,
+            target: self.target.clone(),
+            ..Naming::off()
+        }
     }
 
     /// The solver's settings.

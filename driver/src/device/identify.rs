@@ -3,7 +3,7 @@
 //! naming settings handed to each frame's job, the target (`DSO_TARGET`, `DSO_TARGET_STATE`) and the names that
 //! arrive after a plate solve.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use dso_models::sky::pointing::{jnow_to_j2000, pixel_scale};
 use dso_models::sky::solve::SolverConfig;
@@ -17,6 +17,8 @@ use crate::solver::{SolveJob, Solved};
 
 use super::{Device, Level};
 
+/// How long blind solves pause after one failed.
+const BLIND_PAUSE: Duration = Duration::from_secs(120);
 /// The camera properties that give the pixel size and binning.
 pub(super) const CAMERA_PROPERTIES: &[&str] = &["CCD_INFO", "CCD_BINNING"];
 /// The mount properties that give its pointing (JNow) and focal length (INDI 1.9: `TELESCOPE_INFO`; 2.x: `SCOPE_INFO`).
@@ -99,6 +101,7 @@ impl Device {
             target: props::text_value(&self.target, "NAME").to_owned(),
             pointing: self.sky.pointing(),
             solved: self.last_solution.as_ref().filter(|_| source != "upload").cloned(),
+            blind: self.blind_pause_until.is_none_or(|t| Instant::now() >= t),
         }
     }
 
@@ -178,6 +181,7 @@ impl Device {
         }
         match solved.result {
             Ok(named) => {
+                self.blind_pause_until = None;
                 if let Some(s) = named.solved {
                     self.last_solution = Some(s);
                 }
@@ -193,6 +197,18 @@ impl Device {
                 props::set_text(&mut self.results, "SUMMARY", &report.summary());
                 self.results.state = PropertyState::Ok;
                 self.publish(|d| &d.results, None);
+            }
+            Err(why) if solved.blind => {
+                self.blind_pause_until = Some(Instant::now() + BLIND_PAUSE);
+                let pause = BLIND_PAUSE.as_secs() / 60;
+                self.log(
+                    Level::Warning,
+                    &format!(
+                        "{}: no names: {why}; no pointing is known (set ACTIVE_TELESCOPE or add RA/DEC and FOCALLEN \
+                         to the frames), so blind solves pause for {pause} min",
+                        solved.source
+                    ),
+                );
             }
             Err(why) => self.log(Level::Warning, &format!("{}: no names: {why}", solved.source)),
         }

@@ -110,6 +110,8 @@ pub struct Device {
     last_solution: Option<Solved>,
     /// The target state last announced, to say only changes.
     announced_target: Option<String>,
+    /// Blind plate solves wait until then after one failed.
+    blind_pause_until: Option<Instant>,
     /// Messages to send, in order.
     pub outbox: Vec<Message>,
     /// Frames to hand to the worker.
@@ -284,6 +286,7 @@ impl Device {
             sky: identify::SnoopedSky::default(),
             last_solution: None,
             announced_target: None,
+            blind_pause_until: None,
             outbox: Vec::new(),
             jobs: Vec::new(),
             solves: Vec::new(),
