@@ -179,3 +179,28 @@ pub fn announce(device: &mut Device) {
     device.log(Level::Debug, &format!("detectors: {}", detectors.join(", ")));
     device.plugin_warnings();
 }
+
+/// Makes SIGTERM, SIGINT and SIGHUP end the driver cleanly: a plate solve in progress is killed with its process
+/// group instead of running on for minutes (indiserver and service managers stop drivers with signals too). Call it
+/// first in `main`, before any thread starts: the signals are blocked in every thread and one thread waits for them.
+pub fn stop_on_signals() {
+    use nix::sys::signal::{SigSet, Signal};
+    let mut set = SigSet::empty();
+    for s in [Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP] {
+        set.add(s);
+    }
+    if let Err(e) = set.thread_block() {
+        log::warn!("cannot block termination signals ({e}): a plate solve may outlive the driver");
+        return;
+    }
+    let spawned = std::thread::Builder::new().name("signals".into()).spawn(move || {
+        if let Ok(signal) = set.wait() {
+            log::info!("{signal:?}: stopping");
+            dso_models::sky::solve::stop_all();
+            std::process::exit(0);
+        }
+    });
+    if let Err(e) = spawned {
+        log::warn!("cannot watch termination signals ({e})");
+    }
+}

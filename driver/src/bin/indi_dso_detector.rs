@@ -6,6 +6,7 @@ use dso_detector::{config, device, run};
 
 fn main() {
     run::init_logging();
+    run::stop_on_signals();
     let name = std::env::var("INDIDEV").ok().filter(|n| !n.trim().is_empty()).unwrap_or(device::DEFAULT_NAME.into());
     let mut device = device::Device::new(&name, config::path_for(&name));
     run::announce(&mut device);

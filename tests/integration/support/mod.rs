@@ -247,7 +247,17 @@ impl Driver {
 }
 
 impl Drop for Driver {
+    /// Closes the driver's stdin as indiserver does when it stops, so the driver ends its own work (a plate solve in
+    /// progress included); killed only if it has not gone within 5 s.
     fn drop(&mut self) {
+        let _ = self.peer.stream.shutdown(std::net::Shutdown::Both);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
