@@ -38,6 +38,8 @@ sleep 1
 setprop "CCD Simulator.CCD_DIRECTORY_LOCATION.LOCATION=$frames"
 setprop "CCD Simulator.CCD_DIRECTORY_TOGGLE.INDI_ENABLED=On"
 setprop "DSO Detector.DSO_OUTPUTS.ANNOTATED_IMAGE=On"
+# The demo's frames are generated: no real sky to plate-solve, so no names (real frames: docs/IDENTIFY.md).
+setprop "DSO Detector.DSO_IDENTIFY.PLATE_SOLVE=Off"
 
 # A client that saves every annotated image the detector publishes (as KStars would show it).
 ( cd "$out" && exec indi_getprop -p "$port" -m -t 0 "DSO Detector.DSO_ANNOTATED.ANNOTATED_IMAGE" >/dev/null 2>&1 ) &

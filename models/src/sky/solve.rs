@@ -426,14 +426,22 @@ fn spawn(cmd: &mut Command) -> io::Result<Child> {
 }
 
 /// The process groups of solves in progress, so that [`stop_all`] can end them when the program exits (a solver
-/// left behind would run on for minutes on a Raspberry Pi). A group leaves the list, under the lock, before its
-/// leader is reaped: a listed group id is never a reused one.
-static LIVE: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+/// left behind would run on for minutes on a Raspberry Pi), and whether it was called. A group leaves the list, under
+/// the lock, before its leader is reaped: a listed group id is never a reused one.
+static LIVE: Mutex<Live> = Mutex::new(Live { stopping: false, groups: Vec::new() });
 
-/// Kills every solve in progress (the driver calls this when it exits); their callers get an error.
+struct Live {
+    /// [`stop_all`] was called: a solver that starts afterwards is stopped at once.
+    stopping: bool,
+    groups: Vec<i32>,
+}
+
+/// Kills every solve in progress, and any that starts later (the driver calls this when it exits); their callers
+/// get an error.
 pub fn stop_all() {
-    let live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
-    for pgid in live.iter() {
+    let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+    live.stopping = true;
+    for pgid in live.groups.iter() {
         let _ = killpg(Pid::from_raw(*pgid), Signal::SIGKILL);
     }
 }
@@ -446,7 +454,12 @@ struct Group {
 
 impl Group {
     fn new(child: Child) -> Self {
-        LIVE.lock().unwrap_or_else(PoisonError::into_inner).push(child.id() as i32);
+        let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+        live.groups.push(child.id() as i32);
+        if live.stopping {
+            // Spawned while the program was stopping (after stop_all looked): end it now.
+            let _ = killpg(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
+        }
         Self { child, reaped: false }
     }
 
@@ -457,7 +470,7 @@ impl Group {
     /// Kills what is left of the group and takes it off [`LIVE`]; the leader is not reaped yet.
     fn kill_and_unlist(&self) {
         let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
-        live.retain(|p| *p != self.child.id() as i32);
+        live.groups.retain(|p| *p != self.child.id() as i32);
         // Before the reap: until then the leader's pid, which is the group id, is still ours.
         let _ = killpg(self.pid(), Signal::SIGKILL);
     }
