@@ -24,7 +24,7 @@ port=${INDI_PORT:-7624}
 echo "== starting indiserver on port $port: indi_simulator_ccd + indi_dso_detector"
 indiserver -v -p "$port" -u "$out/indiserver.sock" indi_simulator_ccd "$driver" 2>"$out/indiserver.log" &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+trap 'rc=$?; kill $server 2>/dev/null; wait $server 2>/dev/null || true; exit $rc' EXIT
 for _ in $(seq 50); do indi_getprop -p "$port" -t 1 "DSO Detector.CONNECTION.*" >/dev/null 2>&1 && break; sleep 0.2; done
 
 setprop() { indi_setprop -p "$port" "$@"; }
@@ -44,7 +44,7 @@ setprop "DSO Detector.DSO_IDENTIFY.PLATE_SOLVE=Off"
 # A client that saves every annotated image the detector publishes (as KStars would show it).
 ( cd "$out" && exec indi_getprop -p "$port" -m -t 0 "DSO Detector.DSO_ANNOTATED.ANNOTATED_IMAGE" >/dev/null 2>&1 ) &
 saver=$!
-trap 'kill $saver $server 2>/dev/null; wait $server 2>/dev/null' EXIT
+trap 'rc=$?; kill $saver $server 2>/dev/null; wait $server 2>/dev/null || true; exit $rc' EXIT
 sleep 0.5
 
 n=${DEMO_EXPOSURES:-4}
