@@ -245,6 +245,16 @@ pub fn summary(found: &[(&str, f32)]) -> String {
 mod tests {
     use super::*;
 
+    fn frame_info() -> FrameInfo {
+        FrameInfo {
+            width: 100,
+            height: 80,
+            source: "upload".into(),
+            format: ".fits".into(),
+            timestamp: "2026-11-25T19:13:03".into(),
+        }
+    }
+
     fn det(x: f32, conf: f32) -> Detection {
         Detection { x, y: 10.0, width: 20.0, height: 20.0, label: "galaxy".into(), confidence: conf }
     }
@@ -271,13 +281,7 @@ mod tests {
 
     #[test]
     fn json_follows_the_schema() {
-        let frame = FrameInfo {
-            width: 100,
-            height: 80,
-            source: "upload".into(),
-            format: ".fits".into(),
-            timestamp: "2026-11-25T19:13:03".into(),
-        };
+        let frame = frame_info();
         let r = Report::new(frame, "naive", 12.34, &[det(1.04, 0.91234)]);
         let v: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
         assert_eq!(v["frame"]["width"], 100);
@@ -298,13 +302,7 @@ mod tests {
 
     #[test]
     fn summary_leads_with_names_and_the_captured_target() {
-        let frame = FrameInfo {
-            width: 100,
-            height: 80,
-            source: "upload".into(),
-            format: ".fits".into(),
-            timestamp: "2026-11-25T19:13:03".into(),
-        };
+        let frame = frame_info();
         let mut r = Report::new(frame, "yolo", 1.0, &[det(1.0, 0.99), det(2.0, 0.65), det(3.0, 0.6)]);
         let catalogue = dso_models::sky::Catalog::openngc();
         r.detections[0].identity = Some(Identity::of(catalogue.lookup("NGC 5195").unwrap()));
