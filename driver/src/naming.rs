@@ -146,11 +146,6 @@ pub fn unplaced_target(report: &mut Report, target: Option<&str>) {
     });
 }
 
-/// Whether a field came from a solve or the frame's WCS, i.e. is worth keeping for later frames.
-pub fn is_precise(field: &Field) -> bool {
-    field.solved_by != SolvedBy::Pointing
-}
-
 /// Solver hints from a pointing: search within 3° of it (mounts before alignment), scale within ±20 %.
 pub fn hints(pointing: Option<&Pointing>) -> Hints {
     let Some(p) = pointing else { return Hints::default() };

@@ -115,9 +115,26 @@ pub fn analyse_frame(
         timestamp: source.timestamp.clone(),
     };
     let mut report = Report::new(info, &name, 0.0, &detections);
-    let base = report.clone();
     let placement = naming::place(frame, naming);
     let target = naming.enabled.then(|| naming::target_name(frame, naming)).flatten();
+    // What a later solve names again: the report before naming, and the frame's luminance with its keywords.
+    let mut pending = placement.wants_solve.then(|| {
+        let mono = Frame {
+            width: frame.width,
+            height: frame.height,
+            planes: vec![frame.luminance()],
+            encoding: frame.encoding,
+            header: frame.header.clone(),
+        };
+        Box::new(PendingSolve {
+            frame: std::sync::Arc::new(mono),
+            detections: detections.clone(),
+            base: report.clone(),
+            selection,
+            target: target.clone(),
+            hints: placement.hints,
+        })
+    });
     report.field_note = placement.note.clone();
     match &placement.field {
         Some(field) => {
@@ -125,24 +142,6 @@ pub fn analyse_frame(
         }
         None => naming::unplaced_target(&mut report, target.as_deref()),
     }
-    let pending = placement.wants_solve.then(|| {
-        let luminance = Frame::new(frame.width, frame.height, vec![frame.luminance()], frame.encoding)
-            .map(|mut f| {
-                f.header = frame.header.clone();
-                f
-            })
-            .ok();
-        luminance.map(|f| {
-            Box::new(PendingSolve {
-                frame: std::sync::Arc::new(f),
-                detections: detections.clone(),
-                base,
-                selection,
-                target: target.clone(),
-                hints: placement.hints,
-            })
-        })
-    });
     let annotated = if outputs.annotated {
         Some(
             annotate::annotated_jpeg(frame, &report.picture_labels(), 85, outputs.max_side)
@@ -158,7 +157,6 @@ pub fn analyse_frame(
         _ => None,
     };
     report.latency_ms = (source.received.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
-    let mut pending = pending.flatten();
     if let Some(p) = pending.as_mut() {
         // The names update reports the latency of the frame's results, not of the solve.
         p.base.latency_ms = report.latency_ms;

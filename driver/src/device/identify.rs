@@ -193,10 +193,7 @@ impl Device {
                 self.set_counts(&report);
                 self.publish(|d| &d.stats, None);
                 self.publish_target(&report);
-                props::set_text(&mut self.results, "JSON", &report.to_json());
-                props::set_text(&mut self.results, "SUMMARY", &report.summary());
-                self.results.state = PropertyState::Ok;
-                self.publish(|d| &d.results, None);
+                self.publish_results(&report);
             }
             Err(why) if solved.blind => {
                 self.blind_pause_until = Some(Instant::now() + BLIND_PAUSE);

@@ -43,6 +43,14 @@ impl Device {
         props::set_number(&mut self.stats, "MAX_CONFIDENCE", max_conf as f64);
     }
 
+    /// `DSO_RESULTS` Ok with a report's JSON and summary.
+    pub(super) fn publish_results(&mut self, report: &Report) {
+        props::set_text(&mut self.results, "JSON", &report.to_json());
+        props::set_text(&mut self.results, "SUMMARY", &report.summary());
+        self.results.state = PropertyState::Ok;
+        self.publish(|d| &d.results, None);
+    }
+
     /// Publishes what the worker reports.
     pub fn worker_outcome(&mut self, outcome: Outcome) {
         if !self.is_connected() {
@@ -97,10 +105,7 @@ impl Device {
                     self.log(Level::Warning, &format!("{source}: {note}"));
                 }
                 // Results last: a client reacting to them finds this frame's statistics and pictures already there.
-                props::set_text(&mut self.results, "JSON", &a.report.to_json());
-                props::set_text(&mut self.results, "SUMMARY", &summary);
-                self.results.state = PropertyState::Ok;
-                self.publish(|d| &d.results, None);
+                self.publish_results(&a.report);
                 if let Some(pending) = a.pending.take() {
                     self.queue_solve(source.clone(), pending);
                 }

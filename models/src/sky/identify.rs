@@ -17,6 +17,7 @@ use serde::Serialize;
 use super::catalog::{Catalog, CatalogObject};
 use super::{Field, FieldSummary, SolvedBy};
 use crate::ops::{self, Plane};
+use crate::stretch::median_mad;
 
 /// A catalogue identity attached to a detection (the JSON's naming fields).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -195,16 +196,10 @@ pub fn objects_in(field: &Field, catalog: &Catalog) -> Vec<InFrame> {
         .collect()
 }
 
+/// Intersection over union of two corner boxes, by the detectors' own [`crate::yolo::nms::iou`].
 fn iou(a: [f64; 4], b: [f64; 4]) -> f64 {
-    let iw = (a[2].min(b[2]) - a[0].max(b[0])).max(0.0);
-    let ih = (a[3].min(b[3]) - a[1].max(b[1])).max(0.0);
-    let inter = iw * ih;
-    let area = |r: [f64; 4]| (r[2] - r[0]) * (r[3] - r[1]);
-    if inter <= 0.0 {
-        0.0
-    } else {
-        inter / (area(a) + area(b) - inter)
-    }
+    let f = |r: [f64; 4]| r.map(|v| v as f32);
+    f64::from(crate::yolo::nms::iou(&f(a), &f(b)))
 }
 
 fn corners(d: &Detection) -> [f64; 4] {
@@ -348,7 +343,14 @@ struct EvidenceImage {
 impl EvidenceImage {
     fn new(frame: &Frame) -> Self {
         let factor = frame.width.max(frame.height).div_ceil(EVIDENCE_SIDE).max(1);
-        let plane = ops::bin_samples(&frame.luminance(), frame.width, frame.height, factor);
+        // Bin first, then weigh the colours: no full-size luminance copy of a 60-Mpx frame.
+        let mut binned = frame.planes.iter().map(|p| ops::bin_samples(p, frame.width, frame.height, factor));
+        let mut plane = binned.next().expect("a frame has at least one plane");
+        if let (Some(g), Some(b)) = (binned.next(), binned.next()) {
+            for ((r, g), b) in plane.data.iter_mut().zip(&g.data).zip(&b.data) {
+                *r = 0.2126 * *r + 0.7152 * g + 0.0722 * b;
+            }
+        }
         Self { plane, factor: factor as f64 }
     }
 
@@ -368,24 +370,18 @@ impl EvidenceImage {
         // core is judged on the inner 30 %, an extended object on the inner 60 %.
         let (ring_in, ring_out) = (1.3, 2.2);
         let r = q.a * ring_out;
-        let (w, h) = (self.plane.width as f64, self.plane.height as f64);
-        if r > w.max(h) {
+        let (w, h) = (self.plane.width as i64, self.plane.height as i64);
+        if r > w.max(h) as f64 {
             return None; // larger than the frame: no sky around it to compare with
         }
-        let (x0, x1) = ((q.x - r).floor().max(0.0) as usize, (q.x + r).ceil().min(w - 1.0) as usize);
-        let (y0, y1) = ((q.y - r).floor().max(0.0) as usize, (q.y + r).ceil().min(h - 1.0) as usize);
         let (mut inner, mut core, mut ring) = (Vec::new(), Vec::new(), Vec::new());
         let mut ring_nominal = 0usize;
-        let (rx0, rx1) = ((q.x - r).floor() as i64, (q.x + r).ceil() as i64);
-        let (ry0, ry1) = ((q.y - r).floor() as i64, (q.y + r).ceil() as i64);
-        for y in ry0..=ry1 {
-            for x in rx0..=rx1 {
-                let (px, py) = (x as f64 + 0.5, y as f64 + 0.5);
-                let r2 = q.radius2(px, py, 1.0);
-                let in_ring = r2 >= ring_in * ring_in && r2 <= ring_out * ring_out;
+        for y in (q.y - r).floor() as i64..=(q.y + r).ceil() as i64 {
+            for x in (q.x - r).floor() as i64..=(q.x + r).ceil() as i64 {
+                let r2 = q.radius2(x as f64 + 0.5, y as f64 + 0.5, 1.0);
+                let in_ring = (ring_in * ring_in..=ring_out * ring_out).contains(&r2);
                 ring_nominal += usize::from(in_ring);
-                let inside = (x0 as i64..=x1 as i64).contains(&x) && (y0 as i64..=y1 as i64).contains(&y);
-                if !inside {
+                if !(0..w).contains(&x) || !(0..h).contains(&y) {
                     continue;
                 }
                 let v = self.plane.at(x as usize, y as usize);
@@ -405,16 +401,16 @@ impl EvidenceImage {
         if ring.len() < 20 || ring.len() * 10 < ring_nominal * 3 {
             return None;
         }
-        let (mr, mad) = median_mad(&mut ring);
+        let (mr, mad) = median_mad(&ring);
         // A perfectly flat surround (an 8-bit picture with its black point clipped, a sky set to 0) has no spread:
         // count one 12-bit step as its noise rather than call every object in it unseen.
         let sigma = (1.4826 * mad as f64).max(MIN_SIGMA);
         [inner, core]
             .into_iter()
             .filter(|v| v.len() >= 5)
-            .filter_map(|mut v| {
+            .filter_map(|v| {
                 let n = v.len() as f64;
-                let (mi, _) = median_mad(&mut v);
+                let (mi, _) = median_mad(&v);
                 let sign = if p.object.is_dark() { -1.0 } else { 1.0 };
                 let contrast = sign * (mi - mr) as f64 / sigma;
                 // The median of n Gaussian samples has a standard error of 1.2533·σ/√n.
@@ -423,15 +419,6 @@ impl EvidenceImage {
             })
             .max_by(f64::total_cmp)
     }
-}
-
-fn median_mad(v: &mut [f32]) -> (f32, f32) {
-    let mid = v.len() / 2;
-    let m = *v.select_nth_unstable_by(mid, f32::total_cmp).1;
-    for x in v.iter_mut() {
-        *x = (*x - m).abs();
-    }
-    (m, *v.select_nth_unstable_by(mid, f32::total_cmp).1)
 }
 
 /// Where the observer's target stands in a frame.

@@ -7,6 +7,8 @@
 
 use dso_plugin_api::HeaderCard;
 
+use super::wcs::text;
+
 /// A rough pointing.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Pointing {
@@ -104,10 +106,6 @@ pub fn sexagesimal(s: &str) -> Option<f64> {
     }
     let value = parts.iter().zip([1.0, 60.0, 3600.0]).map(|(p, d)| p / d).sum::<f64>();
     Some(if negative { -value } else { value })
-}
-
-fn text<'a>(cards: &'a [HeaderCard], key: &str) -> Option<&'a str> {
-    cards.iter().find(|c| c.keyword.eq_ignore_ascii_case(key)).map(|c| c.value.as_str())
 }
 
 fn number(cards: &[HeaderCard], key: &str) -> Option<f64> {

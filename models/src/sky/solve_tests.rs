@@ -194,7 +194,8 @@ fn a_real_solver_is_stopped_at_the_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let pid_file = dir.path().join("pid");
     let wrapper = script(dir.path(), &format!("echo $$ > '{}'\nexec solve-field \"$@\"", pid_file.display()));
-    let timeout = Duration::from_secs(3);
+    // Short enough that even a blind solve whose index files are cached cannot finish (one did in under 3 s).
+    let timeout = Duration::from_millis(1500);
     let config = SolverConfig { command: wrapper, timeout, ..SolverConfig::default() };
     let watcher = std::thread::spawn(move || {
         std::thread::sleep(timeout - Duration::from_millis(500));

@@ -317,7 +317,8 @@ fn linear_part(cards: &[HeaderCard]) -> Result<[[f64; 2]; 2], WcsError> {
     Ok([[d1 * c, -d2 * s], [d1 * s, d2 * c]])
 }
 
-fn text<'a>(cards: &'a [HeaderCard], key: &str) -> Option<&'a str> {
+/// A keyword's value (keywords compare case-insensitively); shared with [`super::pointing`].
+pub(super) fn text<'a>(cards: &'a [HeaderCard], key: &str) -> Option<&'a str> {
     cards.iter().find(|c| c.keyword.eq_ignore_ascii_case(key)).map(|c| c.value.as_str())
 }
 
