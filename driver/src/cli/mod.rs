@@ -7,6 +7,7 @@ mod evaluate;
 mod files;
 mod identify;
 mod names_eval;
+mod objects_eval;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -6,6 +6,11 @@ use crate::sky::Wcs;
 /// A 1200×900 frame at 2.67″/px centred between NGC 4535 and NGC 4492 (the Virgo field of the real ASI1600 frame),
 /// north up, with noise, and a galaxy drawn at each position in `drawn` (catalogue ids).
 fn virgo(drawn: &[&str]) -> (Frame, Field) {
+    virgo_with(drawn, 6.0)
+}
+
+/// [`virgo`] with the galaxies' Gaussian σ = catalogue major axis / `per_major` (larger: more compact).
+fn virgo_with(drawn: &[&str], per_major: f64) -> (Frame, Field) {
     let (w, h) = (1200, 900);
     let wcs = Wcs::from_pointing(188.17, 8.14, 2.67, 0.0, w, h).unwrap();
     let field = Field { wcs: wcs.clone(), solved_by: SolvedBy::Header, width: w, height: h };
@@ -20,7 +25,7 @@ fn virgo(drawn: &[&str]) -> (Frame, Field) {
     for id in drawn {
         let o = Catalog::openngc().objects().iter().find(|o| o.id == *id).unwrap();
         let (cx, cy) = wcs.sky_to_pixel(o.ra, o.dec).unwrap();
-        let sigma = o.major.unwrap() * 60.0 / 2.67 / 6.0;
+        let sigma = o.major.unwrap() * 60.0 / 2.67 / per_major;
         for y in 0..h {
             for x in 0..w {
                 let r2 = ((x as f64 + 0.5 - cx).powi(2) + (y as f64 + 0.5 - cy).powi(2)) / (2.0 * sigma * sigma);
@@ -107,4 +112,24 @@ fn confidence_from_evidence_is_monotonic_and_bounded() {
     let c: Vec<f32> = [MIN_SNR, 20.0, 50.0, 500.0].iter().map(|s| evidence_confidence(*s)).collect();
     assert!(c.windows(2).all(|w| w[0] < w[1]), "{c:?}");
     assert!(c[0] >= 0.5 && c[3] <= 0.99);
+}
+
+#[test]
+fn a_catalogue_find_is_boxed_at_the_size_that_shows() {
+    // NGC 4492: 1.7′, 38 px across at 2.67″/px. Drawn with σ = major/6 its light meets sky + 1σ at ≈ 0.8 of the
+    // major axis; drawn 4× more compact (a short sub-frame's core), at ≈ 0.2, and the box shrinks with it.
+    let major_px = |field: &Field| {
+        let o = Catalog::openngc().lookup("NGC 4492").unwrap();
+        o.major.unwrap() * 60.0 / field.wcs.scale_arcsec()
+    };
+    let side = |per_major: f64| {
+        let (frame, field) = virgo_with(&["NGC4492"], per_major);
+        let got = identify(&frame, &[], &field, Catalog::openngc());
+        let (d, i) = got.from_catalogue.iter().find(|(_, i)| i.catalog_id == "NGC 4492").expect("found by evidence");
+        assert_eq!(i.class, Some("galaxy"));
+        f64::from(d.width.max(d.height)) / major_px(&field)
+    };
+    let (extended, compact) = (side(6.0), side(24.0));
+    assert!((0.6..=1.05).contains(&extended), "extended: {extended:.2} of the catalogue size");
+    assert!(compact < 0.5 * extended, "compact: {compact:.2} of the catalogue size, extended {extended:.2}");
 }
