@@ -373,8 +373,7 @@ mod tests {
         let mut v = Vec::new();
         grow(&mut v, 10, 1000);
         assert!(v.capacity() >= 10 && v.capacity() <= 1000, "{}", v.capacity());
-        let mut v: Vec<u8> = Vec::with_capacity(CHUNK);
-        v.resize(CHUNK, 0);
+        let mut v: Vec<u8> = vec![0; CHUNK];
         grow(&mut v, CHUNK, 3 * CHUNK as u64 / 2);
         assert!(v.capacity() >= 2 * CHUNK, "the chunk must fit even past the cap: {}", v.capacity());
         let mut v: Vec<u8> = vec![0; CHUNK];
