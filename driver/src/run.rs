@@ -137,6 +137,7 @@ pub fn dispatch(device: &mut Device, msg: Result<Message, ProtocolError>, receiv
         Ok(Message::GetProperties(g)) => device.get_properties(&g),
         Ok(Message::New(n)) => device.new_vector(n, received),
         Ok(Message::Set(s)) => device.snooped(s, received),
+        Ok(Message::Def(d)) => device.snooped_def(&d),
         Ok(Message::PingRequest { uid }) => device.outbox.push(Message::PingReply { uid }),
         Ok(other) => log::trace!("ignored <{}>", other.tag()),
         Err(e) => device.protocol_error(&e),
