@@ -123,6 +123,21 @@ fn runaway_message_is_dropped_and_decoding_resynchronises() {
     assert!(matches!(decoder.next_message(), Some(Ok(Message::PingRequest { .. }))));
 }
 
+#[test]
+fn oversized_complete_message_is_reported_as_too_long_not_unclosed() {
+    let mut decoder = Decoder::with_config(DecoderConfig { max_message: 1024, ..DecoderConfig::default() });
+    let name = "N".repeat(4000);
+    decoder.push(
+        format!("<newTextVector device=\"D\" name=\"P\"><oneText name=\"{name}\">x</oneText></newTextVector>")
+            .as_bytes(),
+    );
+    decoder.push(PING);
+    let error = decoder.next_message().unwrap().unwrap_err();
+    assert!(matches!(error.kind, ErrorKind::MessageTooLarge { limit: 1024 }), "{error}");
+    assert_eq!(error.to_string(), "D.P: message longer than the 1024 bytes allowed; skipped");
+    assert!(matches!(decoder.next_message(), Some(Ok(Message::PingRequest { .. }))));
+}
+
 /// xorshift64*: enough randomness for a reproducible fuzz without a dependency.
 struct Rng(u64);
 
