@@ -3,8 +3,9 @@
 //!
 //! Layers, one module each, from the wire up: [`indi`] (XML and file descriptors ↔ messages), [`props`] and
 //! [`device`] (the INDI device and its properties), [`worker`] and [`pipeline`] (frames → detections, off the
-//! protocol loop), [`report`] (what results look like), [`config`] (libindi's configuration file), [`run`] (the
-//! event loop tying them together), and [`cli`] and [`eval`] for `dso-detect`.
+//! protocol loop; [`local_file`] reads the frames a camera saved), [`report`] (what results look like), [`config`]
+//! (libindi's configuration file), [`run`] (the event loop tying them together), and [`cli`] and [`eval`] for
+//! `dso-detect`.
 //!
 //! stdout belongs to the INDI protocol in the driver: printing is denied everywhere but in the CLI.
 #![deny(clippy::print_stdout)]
@@ -16,6 +17,7 @@ pub mod device;
 pub mod eval;
 pub mod indi;
 pub mod latest;
+pub mod local_file;
 pub mod naming;
 pub mod pipeline;
 pub mod props;

@@ -6,6 +6,7 @@
 
 use std::time::SystemTime;
 
+use crate::indi::shorten;
 use crate::indi::{
     DefBlob, DefElements, DefNumber, DefSwitch, DefText, DefVector, OneNumber, OneSwitch, OneText, Permission,
     PropertyState, SetVector, SwitchRule, SwitchState, Values,
@@ -184,7 +185,7 @@ pub fn update_switches(v: &mut DefVector, new: &[OneSwitch]) -> Result<(), Strin
         return Err(format!("{} is not a switch", v.name));
     };
     if let Some(bad) = new.iter().find(|n| !els.iter().any(|e| e.name == n.name)) {
-        return Err(format!("{} has no element {}", v.name, bad.name));
+        return Err(format!("{} has no element {}", v.name, shorten(&bad.name)));
     }
     let exclusive = matches!(rule, SwitchRule::OneOfMany | SwitchRule::AtMostOne);
     let turned_on: Vec<&str> = new.iter().filter(|n| n.state == SwitchState::On).map(|n| n.name.as_str()).collect();
@@ -216,10 +217,16 @@ pub fn update_numbers(v: &mut DefVector, new: &[OneNumber]) -> Result<(), String
     };
     for n in new {
         let Some(e) = els.iter().find(|e| e.name == n.name) else {
-            return Err(format!("{} has no element {}", v.name, n.name));
+            return Err(format!("{} has no element {}", v.name, shorten(&n.name)));
         };
         if !n.value.is_finite() || n.value < e.min || n.value > e.max {
-            return Err(format!("{}.{} = {} is outside {}…{}", v.name, n.name, n.value, e.min, e.max));
+            // Short forms: a refused 1e308 is said as such, not in 309 digits.
+            let [value, min, max] = [n.value, e.min, e.max].map(|x| {
+                let mut s = String::new();
+                crate::indi::format_number(x, &mut s);
+                s
+            });
+            return Err(format!("{}.{} = {value} is outside {min}…{max}", v.name, n.name));
         }
     }
     for n in new {
@@ -269,5 +276,21 @@ mod tests {
         update_numbers(&mut v, &[OneNumber { name: "X".into(), value: 0.7 }]).unwrap();
         assert_eq!(number_value(&v, "X"), 0.7);
         assert!(update_numbers(&mut v, &[OneNumber { name: "X".into(), value: f64::NAN }]).is_err());
+    }
+
+    #[test]
+    fn refusals_are_short() {
+        let mut v = number("D", "N", "N", "G", Permission::ReadWrite, vec![num("X", "X", "%.2f", 0.0, 1.0, 0.1, 0.5)]);
+        let one = |name: &str, value: f64| [OneNumber { name: name.into(), value }];
+        assert_eq!(update_numbers(&mut v, &one("X", 1e308)).unwrap_err(), "N.X = 1e308 is outside 0…1");
+        assert_eq!(
+            update_numbers(&mut v, &one("X", -f64::MAX)).unwrap_err().len(),
+            "N.X = -1.7976931348623157e308 is outside 0…1".len()
+        );
+        assert_eq!(update_numbers(&mut v, &one("X", f64::NAN)).unwrap_err(), "N.X = NaN is outside 0…1");
+        let err = update_numbers(&mut v, &one(&"Y".repeat(100_000), 0.5)).unwrap_err();
+        assert!(err.len() < 120, "{err}");
+        let err = update_switches(&mut sw(), &[OneSwitch { name: "Z".repeat(100_000), state: SwitchState::On }]);
+        assert!(err.unwrap_err().len() < 120);
     }
 }

@@ -45,13 +45,21 @@ pub struct Limits {
 pub const DEFAULT_MAX_FRAME_MIB: u64 = dso_models::settings::DEFAULT_MAX_FRAME_MIB;
 
 impl Default for Limits {
-    /// The largest BLOB is `DSO_MAX_FRAME_MB` ([`dso_models::settings`], which reports a malformed value and keeps
-    /// the default).
+    /// `DSO_MAX_FRAME_MB` ([`dso_models::settings`], which reports a malformed value and keeps the default) bounds
+    /// a frame however it arrives: the largest BLOB, the largest file a camera saved locally, and what compressed
+    /// data (zlib/gzip, tile-compressed FITS, XISF blocks) and JPEG/PNG decoding may expand to.
     fn default() -> Self {
-        let mib = dso_models::settings::get().max_frame_mib;
+        Self::for_frame_mib(dso_models::settings::get().max_frame_mib)
+    }
+}
+
+impl Limits {
+    /// The limits for a frame limit of `mib` MiB.
+    pub fn for_frame_mib(mib: u64) -> Self {
+        let bytes = mib << 20;
         Self {
-            protocol: indi::DecoderConfig { max_blob: mib << 20, ..indi::DecoderConfig::default() },
-            image: decode::Limits::default(),
+            protocol: indi::DecoderConfig { max_blob: bytes, ..indi::DecoderConfig::default() },
+            image: decode::Limits { max_bytes: bytes, ..decode::Limits::default() },
         }
     }
 }
@@ -129,6 +137,7 @@ pub fn dispatch(device: &mut Device, msg: Result<Message, ProtocolError>, receiv
         Ok(Message::GetProperties(g)) => device.get_properties(&g),
         Ok(Message::New(n)) => device.new_vector(n, received),
         Ok(Message::Set(s)) => device.snooped(s, received),
+        Ok(Message::Def(d)) => device.snooped_def(&d),
         Ok(Message::PingRequest { uid }) => device.outbox.push(Message::PingReply { uid }),
         Ok(other) => log::trace!("ignored <{}>", other.tag()),
         Err(e) => device.protocol_error(&e),

@@ -40,8 +40,13 @@ pub enum Payload {
     /// The bytes of a BLOB.
     Bytes(Vec<u8>),
     /// A file the camera saved on this machine (`UPLOAD_LOCAL`): read by the worker, so a slow SD card never holds
-    /// up the protocol loop.
-    File(std::path::PathBuf),
+    /// up the protocol loop, and only as [`crate::local_file`] allows.
+    File {
+        /// The path the camera (or someone posing as it) announced.
+        path: std::path::PathBuf,
+        /// The camera's upload directory, when it said.
+        upload_dir: Option<std::path::PathBuf>,
+    },
 }
 
 impl Payload {
@@ -49,12 +54,8 @@ impl Payload {
     pub fn into_bytes(self, max_bytes: u64) -> Result<Vec<u8>, String> {
         match self {
             Payload::Bytes(b) => Ok(b),
-            Payload::File(path) => {
-                let size = std::fs::metadata(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?.len();
-                if size > max_bytes {
-                    return Err(format!("{} is {size} bytes, more than the {max_bytes} accepted", path.display()));
-                }
-                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+            Payload::File { path, upload_dir } => {
+                crate::local_file::read_frame(&path, upload_dir.as_deref(), max_bytes)
             }
         }
     }

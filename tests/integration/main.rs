@@ -9,5 +9,6 @@ mod heatmaps;
 mod identify;
 mod plugins;
 mod protocol;
+mod security;
 mod server;
 mod yolo;

@@ -417,3 +417,136 @@ fn stdin_eof_ends_the_driver_cleanly() {
     }
     assert!(d.child.wait().unwrap().success());
 }
+
+/// The text of the first `[ERROR]` message received after `from`.
+fn error_after(d: &mut Driver, from: usize) -> String {
+    let msg = d.peer.wait_from(
+        from,
+        secs(10),
+        |m| matches!(m, Message::Message(dm) if dm.message.as_deref().is_some_and(|t| t.starts_with("[ERROR] "))),
+    );
+    let Message::Message(dm) = msg else { unreachable!() };
+    dm.message.unwrap()
+}
+
+/// A `CCD_FILE_PATH` as a camera in UPLOAD_LOCAL mode sends it — or as a client forges it (indiserver forwards both).
+fn file_path_xml(path: &std::path::Path) -> String {
+    format!(
+        "<setTextVector device=\"CCD Simulator\" name=\"CCD_FILE_PATH\" state=\"Ok\"><oneText name=\"FILE_PATH\">{}</oneText></setTextVector>\n",
+        path.display()
+    )
+}
+
+#[test]
+fn forged_file_paths_are_refused_and_the_next_frame_processed() {
+    // Issue 15: a FIFO blocked the worker in open() for good; a link to /dev/zero grew memory without bound.
+    let mut d = Driver::start();
+    d.connect();
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("IMAGE_001.fits");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let zero = dir.path().join("IMAGE_002.fits");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let sky = galaxy_sky();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let outside = elsewhere.path().join("private.fits");
+    std::fs::write(&outside, sky.to_fits()).unwrap();
+    let refused = |d: &mut Driver, path: &std::path::Path, expected: &str| {
+        let from = d.peer.received.len();
+        d.peer.send(&file_path_xml(path));
+        d.peer.wait_from(from, secs(10), |m| is_set(m, "DSO_RESULTS") && state_of(m) == Some(PropertyState::Alert));
+        let text = error_after(d, from);
+        assert!(text.contains(expected), "{text}");
+        assert!(text.contains("CCD Simulator.CCD_FILE_PATH"), "{text}");
+    };
+    // With no upload directory known, only regular files are read.
+    refused(&mut d, &fifo, "it is a FIFO");
+    refused(&mut d, &zero, "it is a device");
+    // Once the camera says where it saves, nothing outside is read, regular file or not.
+    d.peer.send(&format!(
+        "<setTextVector device=\"CCD Simulator\" name=\"UPLOAD_SETTINGS\" state=\"Ok\"><oneText name=\"UPLOAD_DIR\">{}</oneText><oneText name=\"UPLOAD_PREFIX\">IMAGE_XXX</oneText></setTextVector>\n",
+        dir.path().display()
+    ));
+    refused(&mut d, &outside, "outside the camera's upload directory");
+    refused(&mut d, &zero, "outside the camera's upload directory");
+    assert!(d.alive(), "the driver died");
+    // A frame the camera really saved there is analysed; so is the next BLOB.
+    let saved = dir.path().join("IMAGE_003.fits");
+    std::fs::write(&saved, sky.to_fits()).unwrap();
+    d.peer.send(&file_path_xml(&saved));
+    let m = d.peer.wait(secs(20), ok_results);
+    assert_found_galaxy(&m, &sky, "CCD Simulator.CCD_FILE_PATH");
+    d.peer.send(&camera_blob_one_line("CCD Simulator", ".fits", &sky.to_fits()));
+    let m = d.peer.wait(secs(20), ok_results);
+    assert_found_galaxy(&m, &sky, "CCD Simulator.CCD1");
+}
+
+#[test]
+fn huge_numbers_and_long_device_names_get_short_refusals() {
+    let mut d = Driver::start();
+    d.connect();
+    let from = d.peer.received.len();
+    d.peer.send("<newNumberVector device=\"DSO Detector\" name=\"DSO_SETTINGS\"><oneNumber name=\"CONFIDENCE\">1e308</oneNumber></newNumberVector>\n");
+    d.peer.wait_from(from, secs(5), |m| is_set(m, "DSO_SETTINGS") && state_of(m) == Some(PropertyState::Alert));
+    let text = error_after(&mut d, from);
+    assert_eq!(text, "[ERROR] DSO_SETTINGS.CONFIDENCE = 1e308 is outside 0…1");
+    // A 100 KB camera name: refused whole, the camera snooped stays.
+    let from = d.peer.received.len();
+    let long = "C".repeat(100_000);
+    d.peer.send(&format!("<newTextVector device=\"DSO Detector\" name=\"ACTIVE_DEVICES\"><oneText name=\"ACTIVE_CCD\">{long}</oneText></newTextVector>\n"));
+    let alert =
+        d.peer.wait_from(from, secs(5), |m| is_set(m, "ACTIVE_DEVICES") && state_of(m) == Some(PropertyState::Alert));
+    assert_eq!(text_of(&alert, "ACTIVE_CCD").as_deref(), Some("CCD Simulator"));
+    let text = error_after(&mut d, from);
+    assert!(text.len() < 200 && text.contains("100000 bytes"), "{text}");
+    let sky = galaxy_sky();
+    d.peer.send(&camera_blob_one_line("CCD Simulator", ".fits", &sky.to_fits()));
+    let m = d.peer.wait(secs(20), ok_results);
+    assert_found_galaxy(&m, &sky, "CCD Simulator.CCD1");
+    assert!(!d.peer.raw.contains(&long[..1000]), "the long name was echoed");
+}
+
+#[test]
+fn compressed_bomb_uploads_are_refused_with_bounded_memory() {
+    // Issue 15: a 4 MB gzip upload took the driver to about 1.1 GB before the 1 GiB inflate limit refused it.
+    use base64::Engine;
+    use std::io::Write;
+    fn packed(head: &[u8], zeros: usize) -> Vec<u8> {
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(head).unwrap();
+        let block = vec![0u8; 1 << 20];
+        for _ in 0..zeros >> 20 {
+            z.write_all(&block).unwrap();
+        }
+        z.finish().unwrap()
+    }
+    let mut header: Vec<u8> =
+        ["SIMPLE  =                    T", "BITPIX  =                   16", "NAXIS   =                    2"]
+            .iter()
+            .chain(&["NAXIS1  =                40000", "NAXIS2  =                40000", "END"])
+            .flat_map(|c| format!("{c:<80}").into_bytes())
+            .collect();
+    header.resize(2880, b' ');
+    let mut d = Driver::start();
+    d.connect();
+    for (head, expected) in [(&b""[..], "does not hold an image"), (&header[..], "40000×40000×16-bit FITS image")] {
+        let bomb = packed(head, 1 << 30);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&bomb);
+        let from = d.peer.received.len();
+        d.peer.send(&format!(
+            "<newBLOBVector device=\"DSO Detector\" name=\"DSO_IMAGE_UPLOAD\"><oneBLOB name=\"IMAGE\" size=\"{}\" format=\".fits.gz\">{b64}</oneBLOB></newBLOBVector>\n",
+            bomb.len()
+        ));
+        d.peer.wait_from(from, secs(30), |m| is_set(m, "DSO_RESULTS") && state_of(m) == Some(PropertyState::Alert));
+        let text = error_after(&mut d, from);
+        assert!(text.contains(expected), "{text}");
+        eprintln!("{} byte gzip of 1 GiB: {text}", bomb.len());
+    }
+    let rss = d.peak_rss_mib();
+    eprintln!("driver peak RSS {rss:.0} MiB");
+    assert!(rss < 150.0, "peak memory {rss:.0} MiB for two 1 GiB gzip bombs");
+    let sky = galaxy_sky();
+    d.peer.send(&camera_blob_one_line("CCD Simulator", ".fits", &sky.to_fits()));
+    let m = d.peer.wait(secs(20), ok_results);
+    assert_found_galaxy(&m, &sky, "CCD Simulator.CCD1");
+}

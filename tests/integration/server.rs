@@ -223,3 +223,50 @@ fn frames_saved_locally_by_the_camera_are_analysed() {
     assert!(iou > 0.3, "galaxy {:?} missed in the saved frame (IoU {iou}): {json}", sky.galaxy);
     assert!(std::fs::read_dir(saved.path()).unwrap().count() >= 1, "the camera saved no file");
 }
+
+#[test]
+fn forged_file_paths_through_the_server_are_refused() {
+    // Issue 15: indiserver forwards a client's forged `setTextVector CCD_FILE_PATH` to the snooping driver as if the
+    // camera had sent it. A FIFO in the camera's upload folder and a link there to /dev/zero are refused with an
+    // error and DSO_RESULTS in Alert; the camera's next real frame is analysed.
+    let frames = tempfile::tempdir().unwrap();
+    let saved = tempfile::tempdir().unwrap();
+    let sky = Sky::render(1280, 1024, (300.0, 300.0), 20.0, 17);
+    std::fs::write(frames.path().join("frame1.fits"), sky.to_fits()).unwrap();
+    let fifo = saved.path().join("IMAGE_900.fits");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+    let zero = saved.path().join("IMAGE_901.fits");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let Some((server, mut c)) = setup(frames.path()) else { return };
+    c.send(&set_text("CCD Simulator", "UPLOAD_SETTINGS", "UPLOAD_DIR", saved.path().to_str().unwrap()));
+    c.wait(secs(5), |m| is_set(m, "UPLOAD_SETTINGS"));
+    for (path, expected) in [(&fifo, "it is a FIFO"), (&zero, "outside the camera's upload directory")] {
+        let from = c.received.len();
+        c.send(&format!(
+            "<setTextVector device=\"CCD Simulator\" name=\"CCD_FILE_PATH\" state=\"Ok\"><oneText name=\"FILE_PATH\">{}</oneText></setTextVector>\n",
+            path.display()
+        ));
+        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            c.wait_from(from, secs(15), |m| {
+                is_set(m, "DSO_RESULTS")
+                    && m.device() == Some("DSO Detector")
+                    && state_of(m) == Some(PropertyState::Alert)
+            });
+            c.wait_from(from, secs(5), |m| {
+                matches!(m, Message::Message(dm) if dm.device.as_deref() == Some("DSO Detector")
+                    && dm.message.as_deref().is_some_and(|t| t.starts_with("[ERROR] ") && t.contains(expected)))
+            })
+        }));
+        if let Err(e) = found {
+            eprintln!("indiserver log:\n{}", server.log());
+            std::panic::resume_unwind(e)
+        }
+    }
+    c.send(&set_switch("CCD Simulator", "UPLOAD_MODE", "UPLOAD_LOCAL"));
+    c.wait(secs(5), |m| is_set(m, "UPLOAD_MODE"));
+    let m = expose(&mut c, &server);
+    let json = results_json(&m);
+    assert_eq!(json["frame"]["source"], "CCD Simulator.CCD_FILE_PATH", "{json}");
+    let iou = best_iou(&json, sky.galaxy);
+    assert!(iou > 0.3, "galaxy {:?} missed in the saved frame (IoU {iou}): {json}", sky.galaxy);
+}

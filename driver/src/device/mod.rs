@@ -42,6 +42,14 @@ pub const CCD_BLOB: &str = "CCD1";
 /// Where a camera in `UPLOAD_LOCAL` mode reports the file it saved instead of sending a BLOB (libindi's
 /// `CCD_FILE_PATH.FILE_PATH`).
 pub const CCD_FILE_PATH: &str = "CCD_FILE_PATH";
+/// Where such a camera saves its files (libindi's `UPLOAD_SETTINGS.UPLOAD_DIR`): the only folder a
+/// `CCD_FILE_PATH` is read from (see [`crate::local_file`]).
+pub const UPLOAD_SETTINGS: &str = "UPLOAD_SETTINGS";
+/// The longest device name `ACTIVE_CCD` and `ACTIVE_TELESCOPE` accept, in bytes. libindi keeps device names in
+/// `char[MAXINDIDEVICE]` buffers of 64 bytes (`indiapi.h`: "implementations are only obliged to support these
+/// lengths"), so no libindi camera or mount has a longer name; twice that leaves room for other implementations
+/// while a 100 KB name (which would be echoed in every snoop request and message) is refused.
+pub const MAX_DEVICE_NAME: usize = 128;
 
 const MAIN: &str = "Main Control";
 const OPTIONS: &str = "Options";
@@ -102,6 +110,8 @@ pub struct Device {
     started: bool,
     /// The camera currently snooped.
     snooped_ccd: Option<String>,
+    /// Its upload directory, once it said (`UPLOAD_SETTINGS`).
+    upload_dir: Option<PathBuf>,
     frames_processed: u64,
     frames_dropped: u64,
     /// What the snooped mount and camera say about the pointing and optics.
@@ -281,6 +291,7 @@ impl Device {
             defaults: Vec::new(),
             started: false,
             snooped_ccd: None,
+            upload_dir: None,
             frames_processed: 0,
             frames_dropped: 0,
             sky: identify::SnoopedSky::default(),
@@ -410,6 +421,7 @@ impl Device {
         if self.snooped_ccd.as_deref() == Some(ccd.as_str()) {
             return;
         }
+        self.upload_dir = None;
         if let Some(old) = self.snooped_ccd.take() {
             self.outbox.push(Message::EnableBlob(EnableBlob {
                 device: old,
@@ -420,7 +432,7 @@ impl Device {
         if ccd.is_empty() {
             return;
         }
-        for name in [CCD_BLOB, CCD_FILE_PATH] {
+        for name in [CCD_BLOB, CCD_FILE_PATH, UPLOAD_SETTINGS] {
             self.outbox.push(Message::GetProperties(GetProperties {
                 version: Some("1.7".into()),
                 device: Some(ccd.clone()),
@@ -454,15 +466,7 @@ impl Device {
                 props::update_switches(&mut self.debug, &s).map(|_| self.ok(|d| &mut d.debug, None))
             }
             ("CONFIG_PROCESS", Values::Switch(s)) => self.config_process(&s),
-            ("ACTIVE_DEVICES", Values::Text(t)) => {
-                for one in &t {
-                    props::set_text(&mut self.active_devices, &one.name, one.value.trim());
-                }
-                self.ok(|d| &mut d.active_devices, None);
-                self.snoop();
-                self.snoop_telescope();
-                Ok(())
-            }
+            ("ACTIVE_DEVICES", Values::Text(t)) => self.set_active_devices(&t),
             (name, _) if !self.is_connected() && self.is_detection_property(name) => {
                 Err(format!("{name} can be changed once the device is connected"))
             }
@@ -486,6 +490,25 @@ impl Device {
         if let Err(why) = result {
             self.alert_named(&new.name, &why);
         }
+    }
+
+    /// `ACTIVE_DEVICES`: the camera and mount to snoop. Names longer than [`MAX_DEVICE_NAME`] are refused whole.
+    fn set_active_devices(&mut self, t: &[crate::indi::OneText]) -> Result<(), String> {
+        if let Some(long) = t.iter().find(|one| one.value.trim().len() > MAX_DEVICE_NAME) {
+            return Err(format!(
+                "ACTIVE_DEVICES.{}: a device name of {} bytes is refused; INDI device names have at most \
+                 {MAX_DEVICE_NAME}",
+                crate::indi::shorten(&long.name),
+                long.value.trim().len()
+            ));
+        }
+        for one in t {
+            props::set_text(&mut self.active_devices, &one.name, one.value.trim());
+        }
+        self.ok(|d| &mut d.active_devices, None);
+        self.snoop();
+        self.snoop_telescope();
+        Ok(())
     }
 
     fn is_detection_property(&self, name: &str) -> bool {
@@ -617,9 +640,40 @@ impl Device {
         Ok(())
     }
 
+    /// Handles a property definition the server forwards from a snooped device: the camera's upload directory.
+    pub fn snooped_def(&mut self, def: &DefVector) {
+        if def.name == UPLOAD_SETTINGS && Some(def.device.as_str()) == self.snooped_ccd.as_deref() {
+            if let crate::indi::DefElements::Text(texts) = &def.elements {
+                if let Some(dir) = texts.iter().find(|t| t.name == "UPLOAD_DIR") {
+                    self.set_upload_dir(&dir.value);
+                }
+            }
+        }
+    }
+
+    fn set_upload_dir(&mut self, value: &str) {
+        let dir = crate::local_file::upload_dir(value);
+        if dir != self.upload_dir {
+            let shown = dir.as_ref().map_or("unknown".into(), |d| d.display().to_string());
+            self.log(Level::Debug, &format!("camera upload directory: {shown}"));
+            self.upload_dir = dir;
+        }
+    }
+
     /// Handles what the server forwards from snooped devices (libindi's `ISSnoopDevice`): the camera's image.
     pub fn snooped(&mut self, set: SetVector, received: Instant) {
-        if self.snooped_sky(&set) || Some(set.device.as_str()) != self.snooped_ccd.as_deref() || !self.is_connected() {
+        if self.snooped_sky(&set) || Some(set.device.as_str()) != self.snooped_ccd.as_deref() {
+            return;
+        }
+        if set.name == UPLOAD_SETTINGS {
+            if let Values::Text(texts) = &set.values {
+                if let Some(dir) = texts.iter().find(|t| t.name == "UPLOAD_DIR") {
+                    self.set_upload_dir(&dir.value);
+                }
+            }
+            return;
+        }
+        if !self.is_connected() {
             return;
         }
         if set.name == CCD_FILE_PATH {
@@ -635,9 +689,10 @@ impl Device {
         self.queue_frame(blob, source, received);
     }
 
-    /// A camera in `UPLOAD_LOCAL` mode saved a frame on this machine and says where: analyse the file. The path
-    /// comes from the snooped camera driver through the server (clients cannot set it), and only image files are
-    /// read.
+    /// A camera in `UPLOAD_LOCAL` mode saved a frame on this machine and says where: analyse the file. indiserver
+    /// forwards a client's forged `CCD_FILE_PATH` as it forwards the camera's, so only image file names are taken,
+    /// and the worker reads only a regular file in the camera's upload directory within the frame limit
+    /// ([`crate::local_file`]).
     fn snooped_file(&mut self, set: SetVector, received: Instant) {
         if set.state != Some(PropertyState::Ok) {
             return;
@@ -658,7 +713,7 @@ impl Device {
         let name = format!("{}.{CCD_FILE_PATH}", set.device);
         let naming = self.naming(&name);
         let source = Source { name, format, timestamp: format_timestamp(SystemTime::now()), received };
-        let payload = Payload::File(std::path::PathBuf::from(path));
+        let payload = Payload::File { path: PathBuf::from(path), upload_dir: self.upload_dir.clone() };
         self.jobs.push(Job { payload, source, detector, selection, outputs, naming });
     }
 }

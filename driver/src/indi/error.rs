@@ -73,7 +73,7 @@ pub enum ErrorKind {
         /// The limit in force.
         limit: u64,
     },
-    /// A message grew past its size limit without a closing tag; its bytes were discarded.
+    /// A message grew past its size limit (whether or not its closing tag came later); its bytes were discarded.
     MessageTooLarge {
         /// The limit in force, in bytes.
         limit: u64,
@@ -131,9 +131,7 @@ impl fmt::Display for ErrorKind {
                 "BLOB {}: {declared} bytes exceed the limit of {limit}; skipped",
                 element.as_deref().unwrap_or("?")
             ),
-            ErrorKind::MessageTooLarge { limit } => {
-                write!(f, "message longer than {limit} bytes without a closing tag; skipped")
-            }
+            ErrorKind::MessageTooLarge { limit } => write!(f, "message longer than the {limit} bytes allowed; skipped"),
             ErrorKind::MissingFd { element } => {
                 write!(f, "BLOB {element} is attached but no file descriptor was received")
             }

@@ -50,6 +50,7 @@ mod tests;
 
 pub use decode::{Decoder, DecoderConfig};
 pub use encode::{to_xml, write_message};
+pub(crate) use error::shorten;
 pub use error::{ErrorKind, ProtocolError};
 pub use message::{
     BlobEnable, DefBlob, DefElements, DefLight, DefNumber, DefSwitch, DefText, DefVector, DelProperty, DeviceMessage,

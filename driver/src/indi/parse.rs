@@ -33,7 +33,8 @@ pub(crate) fn to_message(root: &Element<'_>, blobs: &mut BlobSource) -> Result<M
             _ => return None,
         })
     };
-    let (prefix, suffix) = tag.split_at(tag.len().min(3));
+    // Element names may hold any Unicode letter: split on a character boundary (fuzzing found `<g\u{feff}/>`).
+    let (prefix, suffix) = tag.split_at_checked(3).unwrap_or((tag, ""));
     match (prefix, kind_of(suffix)) {
         ("def", Some(kind)) => return def_vector(root, kind).map(Message::Def),
         ("set", Some(kind)) => return set_vector(root, kind, blobs).map(Message::Set),

@@ -277,3 +277,11 @@ fn bench_decode_4096() {
     let _ = crate::decode::bayer::demosaic(&plane, n, n, CfaPattern::parse("RGGB").unwrap());
     eprintln!("demosaic alone: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
 }
+
+#[test]
+fn floats_near_the_limits_of_f32_normalise_to_finite_samples() {
+    // Found by fuzz/fits_decode (issue 15): `v - low` overflowed to infinity, × 0 gave NaN samples.
+    let data = [f32::MAX, -f32::MAX, 0.0, 1.5, f32::MIN_POSITIVE, -1.0];
+    let f = decode(&fits(-32, &[3, 2], &[], &data), ".fits", &limits()).unwrap();
+    assert!(f.planes[0].iter().all(|v| (0.0..=1.0).contains(v)), "{:?}", f.planes[0]);
+}

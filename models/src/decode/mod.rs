@@ -55,8 +55,10 @@ pub struct Limits {
     /// Most pixels (`width × height`) in one frame. Default: 200 million, above the largest amateur sensors
     /// (a 16-bit 200 Mpx mono frame is 400 MB on the wire already).
     pub max_pixels: u64,
-    /// Most bytes compressed data may expand to: a zlib/gzip stream's output, or the raw pixel data of a
-    /// tile-compressed FITS image. Default: 1 GiB.
+    /// Most bytes compressed data may expand to: a zlib/gzip stream's output, the raw pixel data of a
+    /// tile-compressed FITS or XISF image, a JPEG/PNG decoder's allocations. Default: 1 GiB (`dso-detect`, reading
+    /// the user's own files); the driver sets its frame limit, `DSO_MAX_FRAME_MB` (default 128 MiB), so that no
+    /// frame however packed expands past what an uncompressed one may be.
     pub max_bytes: u64,
 }
 

@@ -67,7 +67,10 @@ pub fn normalise(values: &mut [f32], storage: Storage) -> (f32, f32) {
     let span = high - low;
     let inv = if span > 0.0 && span.is_finite() { 1.0 / span } else { 0.0 };
     for v in values.iter_mut() {
-        *v = if v.is_finite() { ((*v - low) * inv).clamp(0.0, 1.0) } else { 0.0 };
+        // `v - low` overflows to infinity for values near ±f32::MAX, and infinity × 0 (a span too wide to invert)
+        // is NaN, which `clamp` keeps: such samples become 0 like the rest (found by fuzz/fits_decode, issue 15).
+        let x = (*v - low) * inv;
+        *v = if v.is_finite() && !x.is_nan() { x.clamp(0.0, 1.0) } else { 0.0 };
     }
     (low, high)
 }
@@ -127,6 +130,13 @@ mod tests {
 
     fn st(bitpix: i32, bzero: f64, bscale: f64) -> Storage {
         Storage { bitpix, bzero, bscale }
+    }
+
+    #[test]
+    fn samples_are_never_nan() {
+        let mut v = vec![f32::MAX, -f32::MAX, 0.0, 1.0, f32::NAN, f32::INFINITY];
+        normalise(&mut v, st(-32, 0.0, 1.0));
+        assert!(v.iter().all(|x| (0.0..=1.0).contains(x)), "{v:?}");
     }
 
     #[test]

@@ -95,6 +95,16 @@ pub fn decode_xisf(bytes: &[u8], limits: &Limits) -> Result<Frame, DecodeError> 
     Ok(frame)
 }
 
+/// Where the first image's data block ends (its `attachment:position:size`), and its geometry, from a complete XISF
+/// header: what a compressed XISF file announces about its length (see [`super::compress`]).
+pub(super) fn data_end(xml: &[u8]) -> Option<(u64, String)> {
+    let image = parse_header(std::str::from_utf8(xml).ok()?).ok()??;
+    let (start, size) = image.location;
+    let (width, height, channels) = image.geometry;
+    let end = u64::try_from(start).ok()?.checked_add(u64::try_from(size).ok()?)?;
+    Some((end, format!("{width}×{height}×{channels} {:?}", image.format)))
+}
+
 /// Sample formats, XISF 1.0 §8.5.5.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum SampleFormat {

@@ -123,6 +123,34 @@ fn runaway_message_is_dropped_and_decoding_resynchronises() {
     assert!(matches!(decoder.next_message(), Some(Ok(Message::PingRequest { .. }))));
 }
 
+#[test]
+fn multibyte_element_names_are_errors_not_panics() {
+    // Found by fuzz/indi_stream (issue 15): the reader thread panicked on a 3-byte character straddling byte 3.
+    for bad in ["<g\u{feff}/>", "<ab\u{e9}TextVector/>", "<\u{e9}\u{e9}/>", "<se\u{1F52D}t/>"] {
+        let mut decoder = Decoder::new();
+        decoder.push(bad.as_bytes());
+        decoder.push(PING);
+        let error = decoder.next_message().unwrap().unwrap_err();
+        assert!(matches!(error.kind, ErrorKind::UnknownElement(_)), "{bad}: {error}");
+        assert!(matches!(decoder.next_message(), Some(Ok(Message::PingRequest { .. }))), "{bad}");
+    }
+}
+
+#[test]
+fn oversized_complete_message_is_reported_as_too_long_not_unclosed() {
+    let mut decoder = Decoder::with_config(DecoderConfig { max_message: 1024, ..DecoderConfig::default() });
+    let name = "N".repeat(4000);
+    decoder.push(
+        format!("<newTextVector device=\"D\" name=\"P\"><oneText name=\"{name}\">x</oneText></newTextVector>")
+            .as_bytes(),
+    );
+    decoder.push(PING);
+    let error = decoder.next_message().unwrap().unwrap_err();
+    assert!(matches!(error.kind, ErrorKind::MessageTooLarge { limit: 1024 }), "{error}");
+    assert_eq!(error.to_string(), "D.P: message longer than the 1024 bytes allowed; skipped");
+    assert!(matches!(decoder.next_message(), Some(Ok(Message::PingRequest { .. }))));
+}
+
 /// xorshift64*: enough randomness for a reproducible fuzz without a dependency.
 struct Rng(u64);
 
