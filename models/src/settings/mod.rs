@@ -13,7 +13,7 @@
 //! [yolo]
 //! model = ~/models/my.onnx   # default: the shipped dso_yolo.onnx
 //! threads = 2                # ONNX Runtime intra-op threads, 0 = all cores
-//! score_power = 0.34         # reported confidence = model score ^ power
+//! score_power = 0.19         # reported confidence = model score ^ power
 //! tiles = 3                  # most tiles along a side, 0 = whole-frame pass only
 //! nested = 0.8               # drop a box this much inside a more confident one; 2 keeps all
 //! [xrai]
