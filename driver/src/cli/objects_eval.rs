@@ -84,6 +84,9 @@ struct Outcome {
     best: Option<JsonDetection>,
     /// Boxes over more than half the frame when the object is smaller than that.
     over_half: usize,
+    /// The detector's boxes that are neither on the main object nor named after a catalogue object: false
+    /// detections, or objects the catalogue does not hold.
+    unnamed: usize,
 }
 
 /// Whether `d` boxes `k`: centre inside the catalogue disc (or the visible one when larger), long side ×0.3–×3 of
@@ -104,7 +107,8 @@ fn outcome(detections: &[JsonDetection], k: &Known, width: usize, height: usize)
         detections.iter().filter(|d| f64::from(d.width * d.height) > 0.5 * frame).count()
     };
     let best = detections.iter().filter(|d| boxes(d, k)).max_by(|a, b| a.confidence.total_cmp(&b.confidence)).cloned();
-    Outcome { best, over_half }
+    let unnamed = detections.iter().filter(|d| d.source == "detector" && d.identity.is_none() && !boxes(d, k)).count();
+    Outcome { best, over_half, unnamed }
 }
 
 /// Totals of one detector over the list.
@@ -116,6 +120,7 @@ struct Totals {
     class_named: usize,
     class_own: usize,
     over_half_frames: usize,
+    unnamed: usize,
     failed: usize,
 }
 
@@ -132,13 +137,14 @@ fn check(frames: &[Known], detector: &str, confidence: f32, naming: &NamingArgs)
             Err(e) => {
                 eprintln!("{}: error: {e}", k.path.display());
                 t.failed += 1;
-                let _ = writeln!(rows, "| {detector} | {file} | {} | error: {e} | | |", k.name);
+                let _ = writeln!(rows, "| {detector} | {file} | {} | error: {e} | | | |", k.name);
                 continue;
             }
         };
         t.frames += 1;
         let o = outcome(&an.report.detections, k, an.report.frame.width, an.report.frame.height);
         t.over_half_frames += usize::from(o.over_half > 0);
+        t.unnamed += o.unnamed;
         let (boxed, class) = match &o.best {
             None => ("no".to_owned(), "–".to_owned()),
             Some(b) => {
@@ -157,8 +163,8 @@ fn check(frames: &[Known], detector: &str, confidence: f32, naming: &NamingArgs)
         };
         let _ = writeln!(
             rows,
-            "| {detector} | {file} | {} {} ({:.0} px) | {boxed} | {class} | {} |",
-            k.name, k.class, k.visible, o.over_half
+            "| {detector} | {file} | {} {} ({:.0} px) | {boxed} | {class} | {} | {} |",
+            k.name, k.class, k.visible, o.over_half, o.unnamed
         );
     }
     Ok((rows, t))
@@ -166,22 +172,23 @@ fn check(frames: &[Known], detector: &str, confidence: f32, naming: &NamingArgs)
 
 const HEADER: &str =
     "| detector | frame | main object (visible) | boxed? (confidence, long side, ×visible) | class after naming \
-                      (detector's own) | boxes > ½ frame |\n|---|---|---|---|---|---|\n";
+                      (detector's own) | boxes > ½ frame | other unnamed boxes |\n|---|---|---|---|---|---|---|\n";
 
 fn totals_line(detector: &str, t: &Totals) -> String {
     let n = t.frames;
     format!(
-        "| {detector} | {}/{n} | {}/{n} | {}/{n} | {}/{n} | {}/{n} |",
+        "| {detector} | {}/{n} | {}/{n} | {}/{n} | {}/{n} | {}/{n} | {} |",
         t.by_detector,
         t.in_results,
         t.class_named,
         t.class_own,
         n - t.over_half_frames,
+        t.unnamed,
     )
 }
 
 const TOTALS_HEADER: &str = "| detector | boxed by the detector | boxed in the results | right class after naming | \
-                             detector's own class right | no box > ½ frame |\n|---|---|---|---|---|---|\n";
+                             detector's own class right | no box > ½ frame | other unnamed boxes |\n|---|---|---|---|---|---|---|\n";
 
 /// `dso-detect eval --objects LIST --detector D`: prints the table for one detector; false when a frame failed.
 pub(super) fn run(list: &Path, detector: &str, confidence: f32, naming: &NamingArgs) -> anyhow::Result<bool> {
@@ -214,7 +221,9 @@ pub(super) fn section(list: &Path, confidence: f32, naming: &NamingArgs) -> anyh
          side ×0.3–×3 of the visible extent, drawn by the detector or added by the catalogue evidence check \
          (`source: catalogue`, docs/IDENTIFY.md). *Class*: the box's class against the catalogue type; after naming \
          it is the catalogue's, so the detector's own class is given beside it. *> ½ frame*: boxes covering more than \
-         half the frame (none of these objects is that large).\n",
+         half the frame (none of these objects is that large). *Other unnamed boxes*: the detector's boxes that are \
+         neither on the main object nor named after any catalogue object — false detections, mostly (M 13's frame \
+         cannot be placed, so its boxes off the cluster count here too).\n",
         frames.len(),
         list.display(),
     );
@@ -278,6 +287,8 @@ mod tests {
         let o = outcome(&dets, &k, 1080, 1920);
         assert_eq!(o.best.unwrap().confidence, 0.8);
         assert_eq!(o.over_half, 1);
+        // the half-frame box is off the object and unnamed; the two boxes on the object are not counted
+        assert_eq!(o.unnamed, 1);
         let o = outcome(&dets[2..], &k, 1080, 1920);
         assert!(o.best.is_none());
     }
