@@ -2,6 +2,39 @@
 
 use std::path::{Path, PathBuf};
 
+/// One line of a labelled frame list: the frame (relative to the list's folder) and its other tab-separated fields.
+pub struct ListLine {
+    /// Where the line is (`list:line`), for messages.
+    pub at: String,
+    /// The frame.
+    pub path: PathBuf,
+    /// The fields after the file name, trimmed.
+    pub fields: Vec<String>,
+}
+
+/// The lines of a `file<TAB>…` list (`dso-detect eval --names`/`--objects`): `#` starts a comment, blank lines are
+/// skipped, file paths are relative to the list's folder. An error when the list cannot be read or lists nothing.
+pub fn read_tab_list(list: &Path) -> anyhow::Result<Vec<ListLine>> {
+    use anyhow::Context;
+    let text = std::fs::read_to_string(list).with_context(|| format!("cannot read {}", list.display()))?;
+    let base = list.parent().unwrap_or(Path::new("."));
+    let out: Vec<ListLine> = text
+        .lines()
+        .enumerate()
+        .filter_map(|(n, line)| {
+            let line = line.split('#').next().unwrap_or("").trim();
+            let mut fields = line.split('\t').map(|f| f.trim().to_owned());
+            let file = fields.next().filter(|f| !f.is_empty())?;
+            let at = format!("{}:{}", list.display(), n + 1);
+            Some(ListLine { at, path: base.join(file), fields: fields.collect() })
+        })
+        .collect();
+    if out.is_empty() {
+        anyhow::bail!("{} lists no frame", list.display());
+    }
+    Ok(out)
+}
+
 /// Whether a path looks like an image by its name (the decoder's own rule).
 pub fn is_image(path: &Path) -> bool {
     dso_models::decode::is_image_name(path)

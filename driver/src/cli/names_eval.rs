@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use dso_models::registry;
 use dso_models::sky::Catalog;
 
@@ -24,16 +24,10 @@ struct Labelled {
 }
 
 fn read_list(list: &Path) -> anyhow::Result<Vec<Labelled>> {
-    let text = std::fs::read_to_string(list).with_context(|| format!("cannot read {}", list.display()))?;
-    let base = list.parent().unwrap_or(Path::new("."));
     let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
-            continue;
-        }
-        let Some((file, names)) = line.split_once('\t') else {
-            bail!("{}:{}: expected 'file<TAB>name[,name…]'", list.display(), n + 1);
+    for line in super::files::read_tab_list(list)? {
+        let ([names] | [names, ..]) = &line.fields[..] else {
+            bail!("{}: expected 'file<TAB>name[,name…]'", line.at);
         };
         let names: Vec<String> = names
             .split(',')
@@ -41,16 +35,13 @@ fn read_list(list: &Path) -> anyhow::Result<Vec<Labelled>> {
             .filter(|s| !s.is_empty())
             .map(|s| match Catalog::openngc().lookup(s) {
                 Some(o) => Ok(o.catalog_id()),
-                None => bail!("{}:{}: '{s}' is not in the OpenNGC catalogue", list.display(), n + 1),
+                None => bail!("{}: '{s}' is not in the OpenNGC catalogue", line.at),
             })
             .collect::<anyhow::Result<_>>()?;
         if names.is_empty() {
-            bail!("{}:{}: no name", list.display(), n + 1);
+            bail!("{}: no name", line.at);
         }
-        out.push(Labelled { path: base.join(file.trim()), names });
-    }
-    if out.is_empty() {
-        bail!("{} lists no frame", list.display());
+        out.push(Labelled { path: line.path, names });
     }
     Ok(out)
 }

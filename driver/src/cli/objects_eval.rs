@@ -19,7 +19,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use dso_models::registry;
 use dso_models::sky::Catalog;
 
@@ -45,34 +45,24 @@ struct Known {
 }
 
 fn read_list(list: &Path) -> anyhow::Result<Vec<Known>> {
-    let text = std::fs::read_to_string(list).with_context(|| format!("cannot read {}", list.display()))?;
-    let base = list.parent().unwrap_or(Path::new("."));
     let mut out = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
-            continue;
-        }
-        let at = || format!("{}:{}", list.display(), n + 1);
-        let fields: Vec<&str> = line.split('\t').map(str::trim).collect();
-        let [file, name, centre, visible, catalogue] = fields[..] else {
-            bail!("{}: expected 'file<TAB>name<TAB>x,y<TAB>visible px<TAB>catalogue px'", at());
+    for line in super::files::read_tab_list(list)? {
+        let at = &line.at;
+        let [name, centre, visible, catalogue] = &line.fields[..] else {
+            bail!("{at}: expected 'file<TAB>name<TAB>x,y<TAB>visible px<TAB>catalogue px'");
         };
         let Some(object) = Catalog::openngc().lookup(name) else {
-            bail!("{}: '{name}' is not in the OpenNGC catalogue", at());
+            bail!("{at}: '{name}' is not in the OpenNGC catalogue");
         };
-        let Some(class) = object.class() else { bail!("{}: '{name}' is not a galaxy, nebula or cluster", at()) };
+        let Some(class) = object.class() else { bail!("{at}: '{name}' is not a galaxy, nebula or cluster") };
         let number = |s: &str| s.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0);
         let (Some(x), Some(y)) = centre.split_once(',').map_or((None, None), |(x, y)| (number(x), number(y))) else {
-            bail!("{}: the centre must be 'x,y' in pixels, not '{centre}'", at());
+            bail!("{at}: the centre must be 'x,y' in pixels, not '{centre}'");
         };
         let (Some(visible), Some(catalogue)) = (number(visible).filter(|v| *v > 0.0), number(catalogue)) else {
-            bail!("{}: the visible and catalogue sizes must be pixels > 0", at());
+            bail!("{at}: the visible and catalogue sizes must be pixels > 0");
         };
-        out.push(Known { path: base.join(file), name: name.to_owned(), class, x, y, visible, catalogue });
-    }
-    if out.is_empty() {
-        bail!("{} lists no frame", list.display());
+        out.push(Known { path: line.path, name: name.clone(), class, x, y, visible, catalogue });
     }
     Ok(out)
 }
