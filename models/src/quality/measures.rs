@@ -1,7 +1,7 @@
-//! The working image every triage step reads: the frame binned to about a megapixel, its sky background as a
+//! The working image every triage step reads: the frame binned to about 512 pixels a side, its sky background as a
 //! smooth mesh, the residual above it, and the frame-level numbers (sky level, noise, saturation).
 //!
-//! Binning first is what keeps triage cheap at 4096² (one pass over the pixels, then a megapixel's work whatever
+//! Binning first is what keeps triage cheap at 4096² (one pass over the pixels, then a quarter megapixel's work whatever
 //! the sensor), and it helps rather than hurts: averaging `f × f` blocks lowers the noise `f` times, so faint trails
 //! and stars stand out more. The background is a median per 32-pixel cell, median-filtered over 3 × 3 cells and
 //! interpolated bilinearly — the SExtractor recipe (Bertin & Arnouts 1996, A&AS 117, 393), which follows gradients
@@ -45,18 +45,18 @@ impl Work {
         let n = width * height;
         let lum = &lum[..n.min(lum.len())];
         let factor = width.max(height).div_ceil(params.work_side.max(16)).max(1);
-        let binned = bin_parallel(lum, width, height, factor);
+        let (binned, sat) = bin_and_count(lum, width, height, factor, params.saturation);
         let noise = noise_of(lum, width, height);
-        let sat = lum.iter().filter(|&&v| v >= params.saturation).count();
         let saturation = if n > 0 { sat as f32 / n as f32 } else { 0.0 };
         let mesh = mesh(&binned);
         let background = ops::quantile(&mesh.data, 0.5, usize::MAX).unwrap_or(0.0);
         let mut residual = binned.clone();
-        for y in 0..binned.height {
-            for x in 0..binned.width {
-                let i = y * binned.width + x;
-                let v = binned.data[i] - mesh_at(&mesh, x as f32, y as f32);
-                residual.data[i] = if v.is_finite() { v } else { 0.0 };
+        let mut sky = vec![0.0f32; binned.width];
+        for (y, row) in residual.data.chunks_exact_mut(binned.width.max(1)).enumerate() {
+            mesh_row(&mesh, y as f32, &mut sky);
+            for (r, s) in row.iter_mut().zip(&sky) {
+                let v = *r - s;
+                *r = if v.is_finite() { v } else { 0.0 };
             }
         }
         let sigma = ops::noise_sigma(&residual, 1).max(f32::EPSILON);
@@ -69,19 +69,48 @@ impl Work {
     }
 }
 
-/// [`ops::bin_samples`] in horizontal bands on up to four threads (the frame's one full-resolution pass).
-fn bin_parallel(data: &[f32], width: usize, height: usize, factor: usize) -> Plane {
+/// Bins by `factor` (block means, NaN skipped) and counts the samples at or above `saturation`, in one pass over
+/// the frame — the only full-resolution pass of triage — in horizontal bands on up to four threads.
+fn bin_and_count(data: &[f32], width: usize, height: usize, factor: usize, saturation: f32) -> (Plane, usize) {
     let (w, h) = (width.div_ceil(factor), height.div_ceil(factor));
     let mut out = vec![f32::NAN; w * h];
     let threads = std::thread::available_parallelism().map_or(1, |c| c.get().min(4));
     let band = h.div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        for (input, output) in data.chunks(band * factor * width).zip(out.chunks_mut(band * w)) {
-            let rows = input.len() / width.max(1);
-            scope.spawn(move || ops::bin_samples_into(input, width, rows, factor, output));
-        }
+    let saturated = std::thread::scope(|scope| {
+        let jobs: Vec<_> = data
+            .chunks(band * factor * width)
+            .zip(out.chunks_mut(band * w))
+            .map(|(input, output)| scope.spawn(move || bin_band(input, width, factor, saturation, output)))
+            .collect();
+        jobs.into_iter().map(|j| j.join().unwrap_or(0)).sum()
     });
-    Plane { width: w, height: h, data: out }
+    (Plane { width: w, height: h, data: out }, saturated)
+}
+
+/// One band of [`bin_and_count`]: whole rows of `data` into whole rows of `out`.
+fn bin_band(data: &[f32], width: usize, factor: usize, saturation: f32, out: &mut [f32]) -> usize {
+    let w = width.div_ceil(factor);
+    let (mut sum, mut count) = (vec![0.0f32; width], vec![0.0f32; width]);
+    let mut saturated = 0usize;
+    for (block, out_row) in data.chunks(factor * width).zip(out.chunks_mut(w)) {
+        sum.fill(0.0);
+        count.fill(0.0);
+        for row in block.chunks_exact(width) {
+            let mut sat = 0u32;
+            for ((s, c), &v) in sum.iter_mut().zip(count.iter_mut()).zip(row) {
+                let ok = v.is_finite();
+                *s += if ok { v } else { 0.0 };
+                *c += if ok { 1.0 } else { 0.0 };
+                sat += u32::from(v >= saturation);
+            }
+            saturated += sat as usize;
+        }
+        for ((o, s), c) in out_row.iter_mut().zip(sum.chunks(factor)).zip(count.chunks(factor)) {
+            let n: f32 = c.iter().sum();
+            *o = if n > 0.0 { s.iter().sum::<f32>() / n } else { f32::NAN };
+        }
+    }
+    saturated
 }
 
 /// Noise sigma from the MAD of horizontal neighbour differences (everything smoother than a pixel cancels), on
@@ -153,19 +182,32 @@ fn mesh(p: &Plane) -> Plane {
 /// linearly over the half cell between the outer centres and the edges (a gradient continues there).
 fn mesh_at(mesh: &Plane, x: f32, y: f32) -> f32 {
     let c = CELL as f32;
-    let (u, v) = ((x + 0.5) / c - 0.5, (y + 0.5) / c - 0.5);
-    let axis = |u: f32, n: usize| -> (usize, usize, f32) {
-        if n < 2 {
-            return (0, 0, 0.0);
-        }
-        let i0 = (u.floor().max(0.0) as usize).min(n - 2);
-        (i0, i0 + 1, (u - i0 as f32).clamp(-0.5, 1.5))
-    };
-    let (x0, x1, fx) = axis(u, mesh.width);
-    let (y0, y1, fy) = axis(v, mesh.height);
+    let (x0, x1, fx) = mesh_axis((x + 0.5) / c - 0.5, mesh.width);
+    let (y0, y1, fy) = mesh_axis((y + 0.5) / c - 0.5, mesh.height);
     let top = mesh.at(x0, y0) * (1.0 - fx) + mesh.at(x1, y0) * fx;
     let bottom = mesh.at(x0, y1) * (1.0 - fx) + mesh.at(x1, y1) * fx;
     top * (1.0 - fy) + bottom * fy
+}
+
+/// [`mesh_at`] along working-image row `y`, into `out` (one sample per column).
+fn mesh_row(mesh: &Plane, y: f32, out: &mut [f32]) {
+    let c = CELL as f32;
+    let (y0, y1, fy) = mesh_axis((y + 0.5) / c - 0.5, mesh.height);
+    let (top, bottom) = (&mesh.data[y0 * mesh.width..(y0 + 1) * mesh.width], &mesh.data[y1 * mesh.width..(y1 + 1) * mesh.width]);
+    let column: Vec<f32> = top.iter().zip(bottom).map(|(t, b)| t * (1.0 - fy) + b * fy).collect();
+    for (x, o) in out.iter_mut().enumerate() {
+        let (x0, x1, fx) = mesh_axis((x as f32 + 0.5) / c - 0.5, mesh.width);
+        *o = column[x0] * (1.0 - fx) + column[x1] * fx;
+    }
+}
+
+/// The two mesh cells around mesh coordinate `u` and the weight of the second, extrapolating up to half a cell.
+fn mesh_axis(u: f32, n: usize) -> (usize, usize, f32) {
+    if n < 2 {
+        return (0, 0, 0.0);
+    }
+    let i0 = (u.floor().max(0.0) as usize).min(n - 2);
+    (i0, i0 + 1, (u - i0 as f32).clamp(-0.5, 1.5))
 }
 
 #[cfg(test)]

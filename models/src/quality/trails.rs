@@ -11,7 +11,7 @@
 //!    its fixed vote threshold cannot tell a long chord of noise from a short trail. Here each cell is scored
 //!    against what noise alone would give along its chord (Poisson: `(votes − expected) / √expected`), so long
 //!    and short lines are judged by the same significance.
-//! 3. **Segments.** The strongest cell's line is refined (±0.5° and ±3 px) on the residual, the profile along it
+//! 3. **Segments.** The strongest cell's line is refined (±0.6° and ±3.5 px) on the residual, the profile along it
 //!    is compared with the same profile on two parallel lines 8 px aside (the local noise), and the longest run
 //!    above it, bridging gaps where stars were masked, is the segment; its signal-to-noise ratio gives the
 //!    confidence.
@@ -85,7 +85,12 @@ const ASIDE: f32 = 8.0;
 
 /// The trails of a frame, strongest first.
 pub fn find(work: &Work, stars: &[Star], p: &TrailParams) -> Vec<Trail> {
+    let t = std::time::Instant::now();
+    let timing = std::env::var_os("DSO_TRIAGE_TIMING").is_some();
     let Some(img) = prepared(work, stars) else { return Vec::new() };
+    if timing {
+        eprintln!("  prepared {:?}", t.elapsed());
+    }
     let (w, h) = (img.plane.width, img.plane.height);
     let thr = img.median + p.vote_sigma * img.sigma;
     let mut voters: Vec<(u16, u16)> = Vec::new();
@@ -112,6 +117,9 @@ pub fn find(work: &Work, stars: &[Star], p: &TrailParams) -> Vec<Trail> {
         hough.vote(x as f32, y as f32, 1);
     }
     let p_vote = voters.len() as f32 / (w * h) as f32;
+    if timing {
+        eprintln!("  voted {:?} ({} voters)", t.elapsed(), voters.len());
+    }
     let diag = (w as f32).hypot(h as f32);
     let mut found = Vec::new();
     for _ in 0..3 * p.max_trails + 4 {
@@ -154,6 +162,9 @@ pub fn find(work: &Work, stars: &[Star], p: &TrailParams) -> Vec<Trail> {
             break;
         }
     }
+    if timing {
+        eprintln!("  segments {:?}", t.elapsed());
+    }
     let f = work.factor as f32;
     let full = |v: f32| v * f + (f - 1.0) / 2.0;
     found
@@ -187,7 +198,8 @@ fn prepared(work: &Work, stars: &[Star]) -> Option<Prepared> {
     let opened = morph::open_disk(r, 3);
     let mut top = Plane { width: r.width, height: r.height, data: r.data.iter().zip(&opened.data).map(|(a, b)| a - b).collect() };
     let fill = ops::quantile(&top.data, 0.5, 1 << 16)?;
-    for s in stars {
+    // Local maxima along a trail are found as "stars" too; masking them would erase the trail.
+    for s in stars.iter().filter(|s| !is_ridge(r, s)) {
         let rm = star_mask_radius(s, work.sigma);
         paint_disk(&mut top, s.x as f32, s.y as f32, rm, fill);
     }
@@ -205,6 +217,21 @@ fn prepared(work: &Work, stars: &[Star]) -> Option<Prepared> {
     let dev: Vec<f32> = plane.data.iter().step_by(3).map(|v| (v - median).abs()).collect();
     let sigma = ops::MAD_TO_SIGMA * ops::quantile(&dev, 0.5, 1 << 18)?;
     (sigma > 0.0).then_some(Prepared { plane, median, sigma })
+}
+
+/// Whether a star candidate is a point on a ridge: two opposite pixels two steps away both keep 40 % of its peak
+/// (a star falls off in every direction; a trail does not along itself).
+fn is_ridge(r: &Plane, s: &Star) -> bool {
+    const RING: [(isize, isize); 8] = [(2, 0), (2, 1), (2, 2), (1, 2), (0, 2), (-1, 2), (-2, 2), (-2, 1)];
+    let at = |dx: isize, dy: isize| {
+        let (x, y) = (s.x as isize + dx, s.y as isize + dy);
+        if x < 0 || y < 0 || x >= r.width as isize || y >= r.height as isize {
+            0.0
+        } else {
+            r.at(x as usize, y as usize)
+        }
+    };
+    RING.iter().any(|&(dx, dy)| at(dx, dy) > 0.4 * s.peak && at(-dx, -dy) > 0.4 * s.peak)
 }
 
 /// How far around a star its light (halo, the start of its spikes) is masked: grows with the log of its peak.
@@ -254,7 +281,7 @@ struct Hough {
     n_rho: usize,
     acc: Vec<i32>,
     /// Each cell's chord through the image (its length is what noise votes in proportion to).
-    chord: Vec<f32>,
+    chord: std::sync::Arc<Vec<f32>>,
     /// Cells already examined.
     done: Vec<bool>,
 }
@@ -265,15 +292,8 @@ impl Hough {
         let (sin, cos): (Vec<f32>, Vec<f32>) =
             (0..n_theta).map(|k| (k as f32 * ANGLE_STEP).to_radians().sin_cos()).unzip();
         let n_rho = ((w as f32).hypot(h as f32) / RHO_STEP).ceil() as usize + 2;
-        let mut chord = vec![0.0f32; n_theta * n_rho];
-        for k in 0..n_theta {
-            for j in 0..n_rho - 1 {
-                let rho = (j as f32 + 1.0) * RHO_STEP - n_rho as f32 * RHO_STEP / 2.0;
-                chord[k * n_rho + j] = Line::new(w, h, k as f32 * ANGLE_STEP, rho).map_or(0.0, |l| l.t_max - l.t_min);
-            }
-        }
         let cells = n_theta * n_rho;
-        Self { w, h, cos, sin, n_rho, acc: vec![0; cells], chord, done: vec![false; cells] }
+        Self { w, h, cos, sin, n_rho, acc: vec![0; cells], chord: chords(w, h, n_theta, n_rho), done: vec![false; cells] }
     }
 
     fn rho_index(&self, rho: f32) -> usize {
@@ -291,27 +311,25 @@ impl Hough {
 
     /// The most significant pair of neighbouring distance cells: `(theta_deg, rho, z)`.
     fn best(&self, p_vote: f32) -> Option<(f32, f32, f32)> {
-        let mut best: Option<(f32, f32, f32)> = None;
-        for k in 0..self.cos.len() {
-            let theta = k as f32 * ANGLE_STEP;
-            for j in 0..self.n_rho - 1 {
-                let i = k * self.n_rho + j;
-                if self.done[i] {
-                    continue;
-                }
-                let votes = (self.acc[i] + self.acc[i + 1]) as f32;
-                if votes < 8.0 {
-                    continue;
-                }
-                let rho = (j as f32 + 1.0) * RHO_STEP - self.n_rho as f32 * RHO_STEP / 2.0;
-                let expected = p_vote * self.chord[i] * 2.0 * RHO_STEP + 1.0;
-                let z = (votes - expected) / expected.sqrt();
-                if best.is_none_or(|b| z > b.2) {
-                    best = Some((theta, rho, z));
-                }
+        let mut best: Option<(usize, f32)> = None;
+        let scale = p_vote * 2.0 * RHO_STEP;
+        for (i, pair) in self.acc.windows(2).enumerate() {
+            let votes = (pair[0] + pair[1]) as f32;
+            if votes < 8.0 || self.done[i] || (i + 1) % self.n_rho == 0 {
+                continue;
+            }
+            let expected = scale * self.chord[i] + 1.0;
+            let excess = votes - expected;
+            // z = excess / √expected, compared without the root: z² · sign.
+            let z2 = excess * excess.abs() / expected;
+            if best.is_none_or(|b| z2 > b.1) {
+                best = Some((i, z2));
             }
         }
-        best
+        let (i, z2) = best?;
+        let (k, j) = (i / self.n_rho, i % self.n_rho);
+        let rho = (j as f32 + 1.0) * RHO_STEP - self.n_rho as f32 * RHO_STEP / 2.0;
+        Some((k as f32 * ANGLE_STEP, rho, z2.signum() * z2.abs().sqrt()))
     }
 
     /// Marks the cells around a peak as examined.
@@ -332,6 +350,28 @@ impl Hough {
             }
         }
     }
+}
+
+/// The chord of every accumulator cell, computed once per working-image size (a camera's frames all have one).
+fn chords(w: usize, h: usize, n_theta: usize, n_rho: usize) -> std::sync::Arc<Vec<f32>> {
+    type Cache = std::sync::Mutex<Option<((usize, usize), std::sync::Arc<Vec<f32>>)>>;
+    static CACHE: Cache = std::sync::Mutex::new(None);
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((size, chord)) = cache.as_ref() {
+        if *size == (w, h) {
+            return std::sync::Arc::clone(chord);
+        }
+    }
+    let mut chord = vec![0.0f32; n_theta * n_rho];
+    for k in 0..n_theta {
+        for j in 0..n_rho - 1 {
+            let rho = (j as f32 + 1.0) * RHO_STEP - n_rho as f32 * RHO_STEP / 2.0;
+            chord[k * n_rho + j] = Line::new(w, h, k as f32 * ANGLE_STEP, rho).map_or(0.0, |l| l.t_max - l.t_min);
+        }
+    }
+    let chord = std::sync::Arc::new(chord);
+    *cache = Some(((w, h), std::sync::Arc::clone(&chord)));
+    chord
 }
 
 /// A line across the working image: points `origin + t · dir`, `t` in `t_min..=t_max` inside the image.
@@ -397,19 +437,29 @@ impl Line {
 fn refine(img: &Prepared, theta: f32, rho: f32) -> Line {
     let (w, h) = (img.plane.width, img.plane.height);
     let hi = img.median + 6.0 * img.sigma;
-    let mut best: Option<(f32, Line)> = None;
-    for a in -5..=5 {
-        for r in -6..=6 {
-            let Some(line) = Line::new(w, h, theta + a as f32 * 0.1, rho + r as f32 * 0.5) else { continue };
-            // Clipped so a star left over on the line does not pull it.
-            let score: f32 =
-                line.profile(&img.plane).iter().filter(|v| v.is_finite()).map(|v| v.min(hi) - img.median).sum();
-            if best.as_ref().is_none_or(|b| score > b.0) {
-                best = Some((score, line));
+    // Clipped so a star left over on the line does not pull it.
+    let score = |line: &Line| -> f32 {
+        line.profile(&img.plane).iter().filter(|v| v.is_finite()).map(|v| v.min(hi) - img.median).sum()
+    };
+    let mut best: Option<(f32, f32, f32)> = None;
+    // Coarse (0.25°, 1 px), then fine (0.1°, 0.5 px) around the best.
+    for (steps, da, dr, centre) in [(2, 0.25f32, 1.0f32, (theta, rho)), (1, 0.1, 0.5, (theta, rho))] {
+        let (t0, r0) = best.map_or(centre, |b| (b.1, b.2));
+        let reach = if steps == 2 { 3 } else { 1 };
+        for a in -steps..=steps {
+            for r in -reach..=reach {
+                let (t, rr) = (t0 + a as f32 * da, r0 + r as f32 * dr);
+                let Some(line) = Line::new(w, h, t, rr) else { continue };
+                let s = score(&line);
+                if best.is_none_or(|b| s > b.0) {
+                    best = Some((s, t, rr));
+                }
             }
         }
     }
-    best.map(|b| b.1).unwrap_or_else(|| Line::new(w, h, theta, rho).expect("a voted line crosses the image"))
+    best.and_then(|b| Line::new(w, h, b.1, b.2))
+        .or_else(|| Line::new(w, h, theta, rho))
+        .unwrap_or(Line { ox: 0.0, oy: 0.0, dx: 1.0, dy: 0.0, t_min: 0.0, t_max: 0.0 })
 }
 
 /// A piece of a line: `t0..=t1`, and its signal-to-noise ratio.
