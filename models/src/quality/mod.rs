@@ -113,17 +113,10 @@ pub fn measure(frame: &Frame, params: &Params) -> Measures {
     } else {
         &frame.planes[0]
     };
-    let t = std::time::Instant::now();
     let work = measures::Work::new(lum, frame.width, frame.height, params);
-    let t1 = t.elapsed();
     let found = stars::find(&work, lum, params);
-    let t2 = t.elapsed();
     let shape = stars::shape(&found, &work, lum, params);
-    let t3 = t.elapsed();
     let trails = if params.trails { trails::find(&work, &found, &params.trail) } else { Vec::new() };
-    if std::env::var_os("DSO_TRIAGE_TIMING").is_some() {
-        eprintln!("work {t1:?} stars {t2:?} shape {t3:?} trails {:?}", t.elapsed());
-    }
     Measures {
         width: frame.width,
         height: frame.height,

@@ -15,10 +15,10 @@
 //!    is compared with the same profile on two parallel lines 8 px aside (the local noise), and the longest run
 //!    above it, bridging gaps where stars were masked, is the segment; its signal-to-noise ratio gives the
 //!    confidence.
-//! 4. **What is not a trail.** A diffraction spike is a short line centred on (or starting at) a bright star: a
-//!    segment shorter than a third of the frame with a bright star on it, near its middle or one end, is rejected.
-//!    An edge-on galaxy is thicker than a trail and brightest in its middle: a segment whose profile 3 px aside
-//!    keeps half its brightness, or whose brightness along its length is far from even, is rejected.
+//! 4. **What is not a trail.** A diffraction spike is a line through a bright star's centre reaching a few mask
+//!    radii out: a segment through bright stars and mostly within their spikes' reach is rejected. An edge-on galaxy is thicker than a trail and brightest in its middle: a segment whose profile 3 px
+//!    aside keeps half its brightness, or whose brightest sixth is three times its faintest, is rejected (on the
+//!    residual before the top-hat, which would cut a galaxy down to a trail's thin, even ridge).
 
 use crate::ops::{self, morph, Plane};
 
@@ -66,7 +66,7 @@ pub struct TrailParams {
 
 impl Default for TrailParams {
     fn default() -> Self {
-        Self { vote_sigma: 2.0, min_significance: 7.0, min_snr: 12.0, min_length: 0.05, max_trails: 4 }
+        Self { vote_sigma: 2.0, min_significance: 7.0, min_snr: 18.0, min_length: 0.05, max_trails: 4 }
     }
 }
 
@@ -78,6 +78,8 @@ const RHO_STEP: f32 = 2.0;
 const WINDOW: usize = 15;
 /// Gaps bridged within a segment (masked stars), working pixels.
 const GAP: usize = 25;
+/// Stars whose brightest pixel reaches this fraction of full scale can have visible diffraction spikes.
+const SPIKE_STAR: f32 = 0.5;
 /// Working pixels along each edge that do not vote.
 const BORDER: usize = 4;
 /// Where the reference lines run beside a candidate, working pixels.
@@ -85,12 +87,12 @@ const ASIDE: f32 = 8.0;
 
 /// The trails of a frame, strongest first.
 pub fn find(work: &Work, stars: &[Star], p: &TrailParams) -> Vec<Trail> {
-    let t = std::time::Instant::now();
-    let timing = std::env::var_os("DSO_TRIAGE_TIMING").is_some();
+    // Local maxima along a trail are found as "stars" too: only point-like ones are masked and can make spikes.
+    // A saturated star with spikes looks like a ridge locally; saturated trails are rare enough to lose.
+    let points: Vec<Star> =
+        stars.iter().filter(|s| s.full_value >= SPIKE_STAR || !is_ridge(&work.residual, s)).cloned().collect();
+    let stars = points.as_slice();
     let Some(img) = prepared(work, stars) else { return Vec::new() };
-    if timing {
-        eprintln!("  prepared {:?}", t.elapsed());
-    }
     let (w, h) = (img.plane.width, img.plane.height);
     let thr = img.median + p.vote_sigma * img.sigma;
     let mut voters: Vec<(u16, u16)> = Vec::new();
@@ -117,9 +119,6 @@ pub fn find(work: &Work, stars: &[Star], p: &TrailParams) -> Vec<Trail> {
         hough.vote(x as f32, y as f32, 1);
     }
     let p_vote = voters.len() as f32 / (w * h) as f32;
-    if timing {
-        eprintln!("  voted {:?} ({} voters)", t.elapsed(), voters.len());
-    }
     let diag = (w as f32).hypot(h as f32);
     let mut found = Vec::new();
     for _ in 0..3 * p.max_trails + 4 {
@@ -130,16 +129,13 @@ pub fn find(work: &Work, stars: &[Star], p: &TrailParams) -> Vec<Trail> {
         hough.suppress(theta, rho);
         let line = refine(&img, theta, rho);
         let Some(seg) = segment(&img, &line) else { continue };
-        if std::env::var_os("DSO_TRAIL_DEBUG").is_some() && seg.length() > 20.0 {
-            let (a, b) = (seg.line.at(seg.t0), seg.line.at(seg.t1));
-            eprintln!(
-                "candidate z {z:.1} θ {theta} ρ {rho}: {a:?}–{b:?} len {:.0} snr {:.1} spike {} galaxy {}",
-                seg.length(),
-                seg.snr,
-                is_spike(&seg, work, stars, w.min(h) as f32),
-                is_galaxy(&img, &seg)
-            );
-        }
+        log::trace!(
+            "trail candidate z {z:.1} θ {theta} ρ {rho}: {:?}–{:?}, length {:.0}, snr {:.1}",
+            seg.line.at(seg.t0),
+            seg.line.at(seg.t1),
+            seg.length(),
+            seg.snr
+        );
         // Whatever the verdict, its votes go so that the next peak is another line.
         for &(x, y) in &voters {
             if seg.covers(x as f32, y as f32, 3.0) {
@@ -149,7 +145,7 @@ pub fn find(work: &Work, stars: &[Star], p: &TrailParams) -> Vec<Trail> {
         if seg.length() < p.min_length * diag || seg.snr < p.min_snr {
             continue;
         }
-        if is_spike(&seg, work, stars, w.min(h) as f32) || is_galaxy(&img, &seg) {
+        if is_spike(&seg, work, stars) || is_galaxy(&work.residual, &seg) {
             continue;
         }
         // A trail broken by a masked star or a spike is found in pieces: one trail.
@@ -161,9 +157,6 @@ pub fn find(work: &Work, stars: &[Star], p: &TrailParams) -> Vec<Trail> {
         if found.len() == p.max_trails {
             break;
         }
-    }
-    if timing {
-        eprintln!("  segments {:?}", t.elapsed());
     }
     let f = work.factor as f32;
     let full = |v: f32| v * f + (f - 1.0) / 2.0;
@@ -198,8 +191,7 @@ fn prepared(work: &Work, stars: &[Star]) -> Option<Prepared> {
     let opened = morph::open_disk(r, 3);
     let mut top = Plane { width: r.width, height: r.height, data: r.data.iter().zip(&opened.data).map(|(a, b)| a - b).collect() };
     let fill = ops::quantile(&top.data, 0.5, 1 << 16)?;
-    // Local maxima along a trail are found as "stars" too; masking them would erase the trail.
-    for s in stars.iter().filter(|s| !is_ridge(r, s)) {
+    for s in stars {
         let rm = star_mask_radius(s, work.sigma);
         paint_disk(&mut top, s.x as f32, s.y as f32, rm, fill);
     }
@@ -220,7 +212,8 @@ fn prepared(work: &Work, stars: &[Star]) -> Option<Prepared> {
 }
 
 /// Whether a star candidate is a point on a ridge: two opposite pixels two steps away both keep 40 % of its peak
-/// (a star falls off in every direction; a trail does not along itself).
+/// while none of the three across it (±22.5°) do: a star falls off in every direction, a trail not along itself,
+/// and a bright star's spikes make a cross, high across as well.
 fn is_ridge(r: &Plane, s: &Star) -> bool {
     const RING: [(isize, isize); 8] = [(2, 0), (2, 1), (2, 2), (1, 2), (0, 2), (-1, 2), (-2, 2), (-2, 1)];
     let at = |dx: isize, dy: isize| {
@@ -231,7 +224,10 @@ fn is_ridge(r: &Plane, s: &Star) -> bool {
             r.at(x as usize, y as usize)
         }
     };
-    RING.iter().any(|&(dx, dy)| at(dx, dy) > 0.4 * s.peak && at(-dx, -dy) > 0.4 * s.peak)
+    let high: Vec<bool> = RING.iter().map(|&(dx, dy)| at(dx, dy) > 0.4 * s.peak && at(-dx, -dy) > 0.4 * s.peak).collect();
+    // High along one direction and low across it; a bright star with spikes (a cross) or a saturated disc (high
+    // all round) is not a ridge.
+    (0..8).any(|i| high[i] && !high[(i + 3) % 8] && !high[(i + 4) % 8] && !high[(i + 5) % 8])
 }
 
 /// How far around a star its light (halo, the start of its spikes) is masked: grows with the log of its peak.
@@ -523,7 +519,12 @@ fn running_mean(v: &[f32]) -> Vec<f32> {
 
 /// The mean over three parallel lines one pixel apart, centred on `line` shifted by `d`.
 fn band(img: &Prepared, line: &Line, d: f32) -> Vec<f32> {
-    let rows: Vec<Vec<f32>> = [-1.0, 0.0, 1.0].iter().map(|o| line.aside(d + o).profile(&img.plane)).collect();
+    band_on(&img.plane, line, d)
+}
+
+/// [`band`] on any plane of the working image's size.
+fn band_on(plane: &Plane, line: &Line, d: f32) -> Vec<f32> {
+    let rows: Vec<Vec<f32>> = [-1.0, 0.0, 1.0].iter().map(|o| line.aside(d + o).profile(plane)).collect();
     (0..rows[0].len()).map(|i| (rows[0][i] + rows[1][i] + rows[2][i]) / 3.0).collect()
 }
 
@@ -585,32 +586,54 @@ fn segment(img: &Prepared, line: &Line) -> Option<Segment> {
     Some(Segment { line: *line, t0, t1, snr })
 }
 
-/// A short segment with a bright star on it, near its middle or at one end: a diffraction spike.
-fn is_spike(seg: &Segment, work: &Work, stars: &[Star], short_side: f32) -> bool {
-    if seg.length() > short_side / 3.0 {
+/// Diffraction spikes: a segment that runs through the centres of stars bright enough to show spikes (half of full
+/// scale on the frame: [`SPIKE_STAR`]; within 2 working pixels and a tenth of the star's mask radius — a trail
+/// passing near a star misses it by more, most of the time) and lies, for 60 % of its length or more, within the
+/// reach of their spikes, taken as three mask radii and 6 pixels each way (spikes grow
+/// with a star's brightness, as its mask does). Spikes of several stars on one line (they are all parallel) count
+/// together. A short trail passing within a few pixels of a bright star is taken for a spike too: the price of
+/// never reporting spikes (docs/TRIAGE.md).
+fn is_spike(seg: &Segment, work: &Work, stars: &[Star]) -> bool {
+    let mut zones: Vec<(f32, f32)> = stars
+        .iter()
+        .filter(|s| s.full_value >= SPIKE_STAR)
+        .filter_map(|s| {
+            let rm = star_mask_radius(s, work.sigma);
+            let (n, t) = seg.project((s.x as f32, s.y as f32));
+            let reach = 3.0 * rm + 6.0;
+            if n > 2.0 + 0.1 * rm || t < seg.t0 - reach || t > seg.t1 + reach {
+                return None;
+            }
+            Some((t - reach, t + reach))
+        })
+        .collect();
+    if zones.is_empty() {
         return false;
     }
-    let bright = 50.0 * work.sigma;
-    stars.iter().take_while(|s| s.peak >= bright).any(|s| {
-        let reach = star_mask_radius(s, work.sigma) + 3.0;
-        let (rx, ry) = (s.x as f32 - seg.line.ox, s.y as f32 - seg.line.oy);
-        let t = rx * seg.line.dx + ry * seg.line.dy;
-        let n = (-rx * seg.line.dy + ry * seg.line.dx).abs();
-        let mid = 0.5 * (seg.t0 + seg.t1);
-        let near_end = (t - seg.t0).abs() < reach + 6.0 || (t - seg.t1).abs() < reach + 6.0;
-        n <= reach && t >= seg.t0 - reach - 6.0 && t <= seg.t1 + reach + 6.0 && ((t - mid).abs() < 0.3 * seg.length() || near_end)
-    })
+    zones.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (mut covered, mut end) = (0.0f32, seg.t0);
+    for (a, b) in zones {
+        let (a, b) = (a.max(end), b.min(seg.t1));
+        if b > a {
+            covered += b - a;
+            end = b;
+        }
+    }
+    covered >= 0.6 * seg.length()
 }
 
-/// Thick or peaked: an edge-on galaxy (or a jet, a nebula's filament), not a trail.
-fn is_galaxy(img: &Prepared, seg: &Segment) -> bool {
+/// Thick or peaked: an edge-on galaxy (or a jet, a nebula's filament), not a trail. Judged on the residual before
+/// the top-hat, which would have cut a galaxy's thick middle down to the even, thin ridge of a trail.
+fn is_galaxy(residual: &Plane, seg: &Segment) -> bool {
     let part = |d: f32| -> Vec<f32> {
-        let b = band(img, &seg.line, d);
+        let b = band_on(residual, &seg.line, d);
         let (i0, i1) = ((seg.t0 - seg.line.t_min) as usize, ((seg.t1 - seg.line.t_min) as usize).min(b.len() - 1));
-        b[i0..=i1].to_vec()
+        b[i0..=i1.max(i0)].to_vec()
     };
     // Medians, not means: a star the trail passes by must not make it look uneven.
-    let mean = |v: &[f32]| ops::quantile(v, 0.5, usize::MAX).map_or(0.0, |m| m - img.median);
+    let mean = |v: &[f32]| ops::quantile(v, 0.5, usize::MAX).unwrap_or(0.0);
+    let level = 0.5 * (mean(&part(ASIDE)) + mean(&part(-ASIDE)));
+    let mean = |v: &[f32]| mean(v) - level;
     let core = part(0.0);
     let centre = mean(&core);
     if centre <= 0.0 {
@@ -620,10 +643,10 @@ fn is_galaxy(img: &Prepared, seg: &Segment) -> bool {
     if side > 0.5 * centre {
         return true;
     }
-    // Evenness along the segment: six pieces, the brightest at most five times the median one.
-    let pieces: Vec<f32> = core.chunks(core.len().div_ceil(6).max(1)).map(mean).collect();
-    let mut sorted = pieces.clone();
-    sorted.sort_by(f32::total_cmp);
-    let median = sorted[sorted.len() / 2];
-    median <= 0.0 || sorted[sorted.len() - 1] > 5.0 * median
+    // Evenness along the segment, in six pieces: a galaxy fades from its core outwards (wherever the segment
+    // catches it), a trail keeps its brightness.
+    let mut pieces: Vec<f32> = core.chunks(core.len().div_ceil(6).max(1)).map(mean).collect();
+    pieces.sort_by(f32::total_cmp);
+    let (faintest, brightest) = (pieces[0], pieces[pieces.len() - 1]);
+    brightest > 3.0 * faintest.max(0.0)
 }
