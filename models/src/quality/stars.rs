@@ -5,18 +5,16 @@
 //! binned 4 × 4, a 2.5-pixel star is under a pixel wide — so the brightest unsaturated stars are measured on small
 //! full-resolution cut-outs around them, a few hundred pixels each.
 //!
-//! Width and shape come from second moments of the part of the star above half its peak, weighted by how far above
-//! half it is. That weight falls continuously to zero at the half-maximum isophote, so the moments are neither
-//! biased by the noise of the wings nor jumpy on undersampled stars, and for an elliptical profile the cut follows
-//! the ellipse, so the ratio of the axes (the elongation) is kept. For a Gaussian of standard deviation σ the
-//! weighted variance along an axis is 0.21715 σ² (∫₀^ln2 (e^−u − ½)·u du / ∫₀^ln2 (e^−u − ½) du = 0.4343 in two
-//! dimensions, half per axis), which turns the moments back into a FWHM of 2.3548 σ.
+//! Width and shape come from Gaussian-windowed second moments (the adaptive moments of Bernstein & Jarvis 2002,
+//! AJ 123, 583, as SExtractor's `*_WIN` parameters): the window keeps the noise of the wings out, weighs every
+//! pixel smoothly so that undersampled stars are not measured on the two or three pixels a half-maximum cut would
+//! leave them (whose "elongation" follows the pixel grid), and is divided out again per principal axis — a Gaussian
+//! of variance σ² seen through a window of variance w² has variance σ²w²/(σ² + w²) — so the FWHM is 2.3548 σ and
+//! the elongation the ratio of the axes.
 
 use super::measures::Work;
 use super::Params;
 
-/// Weighted variance per axis over σ² for a Gaussian cut at half maximum (see the module documentation).
-const HALF_CUT_VARIANCE: f32 = 0.21715;
 /// Largest cut-out radius, full-frame pixels: stars wider than this are too defocused to measure, and say so by
 /// their count.
 const MAX_RADIUS: usize = 40;
@@ -201,44 +199,57 @@ pub fn moments(lum: &[f32], w: usize, h: usize, (cx, cy): (usize, usize), sky: f
         }
         reach = reach.max(r);
     }
-    let rad = (2 * reach + 1).min(MAX_RADIUS);
+    let rad = (3 * reach + 2).min(MAX_RADIUS);
     if cx < rad || cy < rad || cx + rad >= w || cy + rad >= h {
         return None;
     }
-    let (mut sw, mut sx, mut sy) = (0.0f64, 0.0f64, 0.0f64);
-    let mut pix = Vec::with_capacity((2 * rad + 1).pow(2));
-    let r2 = (rad * rad) as isize;
-    for dy in -(rad as isize)..=rad as isize {
-        for dx in -(rad as isize)..=rad as isize {
-            if dx * dx + dy * dy > r2 {
-                continue;
-            }
-            let v = at((cx as isize + dx) as usize, (cy as isize + dy) as usize) - half;
-            if v > 0.0 {
-                let (x, y, v) = (dx as f64, dy as f64, v as f64);
-                sw += v;
-                sx += v * x;
-                sy += v * y;
-                pix.push((x, y, v));
+    // Gaussian-windowed moments, three times: the window starts at the half-maximum reach and then takes the size of the
+    // star it measured. Every pixel of the cut-out weighs smoothly, so an undersampled star's moments do not jump
+    // with where its centre falls on the pixel grid (half-maximum cuts of a 2-pixel star keep two or three pixels,
+    // and their "elongation" follows the grid).
+    let mut sw2 = (reach as f64 / 1.1774).powi(2).max(0.8);
+    let (mut mx, mut my) = (0.0f64, 0.0f64);
+    let mut cov = (0.0f64, 0.0f64, 0.0f64);
+    let mut used = sw2;
+    for _ in 0..3 {
+        used = sw2;
+        let (mut s0, mut sx, mut sy, mut xx, mut yy, mut xy) = (0.0f64, 0.0, 0.0, 0.0, 0.0, 0.0);
+        for dy in -(rad as isize)..=rad as isize {
+            for dx in -(rad as isize)..=rad as isize {
+                let v = at((cx as isize + dx) as usize, (cy as isize + dy) as usize) as f64;
+                let (x, y) = (dx as f64 - mx, dy as f64 - my);
+                let wgt = (-(x * x + y * y) / (2.0 * sw2)).exp() * v;
+                s0 += wgt;
+                sx += wgt * x;
+                sy += wgt * y;
+                xx += wgt * x * x;
+                yy += wgt * y * y;
+                xy += wgt * x * y;
             }
         }
+        if !(s0 > 0.0) {
+            return None;
+        }
+        let (ox, oy) = (sx / s0, sy / s0);
+        cov = (xx / s0 - ox * ox, yy / s0 - oy * oy, xy / s0 - ox * oy);
+        mx += ox;
+        my += oy;
+        // A Gaussian of variance σ² seen through a window of variance w²: measured σ²w²/(σ² + w²).
+        let m = 0.5 * (cov.0 + cov.1);
+        if !(m > 0.0) || m >= 0.95 * sw2 {
+            sw2 *= 2.0;
+            continue;
+        }
+        sw2 = (m * sw2 / (sw2 - m)).max(0.25);
     }
-    if sw <= 0.0 || pix.len() < 2 {
-        return None;
-    }
-    let (mx, my) = (sx / sw, sy / sw);
-    let (mut xx, mut yy, mut xy) = (0.0f64, 0.0f64, 0.0f64);
-    for (x, y, v) in pix {
-        let (dx, dy) = (x - mx, y - my);
-        xx += v * dx * dx;
-        yy += v * dy * dy;
-        xy += v * dx * dy;
-    }
-    let (xx, yy, xy) = (xx / sw, yy / sw, xy / sw);
+    let (xx, yy, xy) = cov;
     let mean = 0.5 * (xx + yy);
     let diff = (0.25 * (xx - yy).powi(2) + xy * xy).sqrt();
-    let (l1, l2) = (mean + diff, (mean - diff).max(1e-6));
-    let to_fwhm = |l: f64| 2.3548 * (l / HALF_CUT_VARIANCE as f64).sqrt();
+    let (m1, m2) = (mean + diff, (mean - diff).max(1e-6));
+    // Undo the window on each principal axis.
+    let unwindow = |m: f64| if m < 0.95 * used { m * used / (used - m) } else { m * 20.0 };
+    let (l1, l2) = (unwindow(m1), unwindow(m2).max(1e-6));
+    let to_fwhm = |l: f64| 2.3548 * l.sqrt();
     Some(StarShape {
         fwhm: (to_fwhm(l1) * to_fwhm(l2)).sqrt() as f32,
         elongation: (l1 / l2).sqrt() as f32,
