@@ -10,4 +10,5 @@ mod identify;
 mod plugins;
 mod protocol;
 mod server;
+mod triage;
 mod yolo;

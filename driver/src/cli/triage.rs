@@ -22,10 +22,13 @@ pub struct TriageArgs {
     /// Where the plot of the measures over the night goes (PNG).
     #[arg(long, default_value = "triage.png")]
     plot: PathBuf,
-    /// Move the rejected frames into this subfolder of their folder (a dry run that lists the moves unless
-    /// `--yes` is given too).
-    #[arg(long, num_args = 0..=1, default_missing_value = "rejected", value_name = "SUBFOLDER")]
-    move_rejected: Option<String>,
+    /// Move the rejected frames into a subfolder of their folder (a dry run that lists the moves unless `--yes`
+    /// is given too; nothing is ever deleted or overwritten).
+    #[arg(long)]
+    move_rejected: bool,
+    /// The subfolder for `--move-rejected`.
+    #[arg(long, default_value = "rejected", value_name = "NAME")]
+    rejected_dir: String,
     /// Really move the rejected frames (with `--move-rejected`).
     #[arg(long, requires = "move_rejected")]
     yes: bool,
@@ -77,8 +80,8 @@ pub(super) fn run(a: &TriageArgs) -> anyhow::Result<bool> {
     }
     print!("{}", summary(&rows));
     println!("CSV: {}, plot: {}", a.csv.display(), a.plot.display());
-    if let Some(sub) = &a.move_rejected {
-        failed += move_rejected(&rows, sub, a.yes);
+    if a.move_rejected {
+        failed += move_rejected(&rows, &a.rejected_dir, a.yes);
     }
     if failed > 0 {
         eprintln!("{failed} of {} images failed", inputs.len());
