@@ -16,9 +16,10 @@
 //!    above it, bridging gaps where stars were masked, is the segment; its signal-to-noise ratio gives the
 //!    confidence.
 //! 4. **What is not a trail.** A diffraction spike is a line through a bright star's centre reaching a few mask
-//!    radii out: a segment through bright stars and mostly within their spikes' reach is rejected. An edge-on galaxy is thicker than a trail and brightest in its middle: a segment whose profile 3 px
-//!    aside keeps half its brightness, or whose brightest sixth is three times its faintest, is rejected (on the
-//!    residual before the top-hat, which would cut a galaxy down to a trail's thin, even ridge).
+//!    radii out: a segment through bright stars and mostly within their spikes' reach is rejected. An edge-on
+//!    galaxy is thicker than a trail and brightest at its core: a segment whose profile 3 px aside keeps half its
+//!    brightness, or whose brightest sixth is three times its faintest, is rejected (on the smoothed residual
+//!    before the top-hat, which would cut a galaxy down to a trail's thin, even ridge).
 
 use crate::ops::{self, morph, Plane};
 
@@ -93,6 +94,7 @@ pub fn find(work: &Work, stars: &[Star], p: &TrailParams) -> Vec<Trail> {
         stars.iter().filter(|s| s.full_value >= SPIKE_STAR || !is_ridge(&work.residual, s)).cloned().collect();
     let stars = points.as_slice();
     let Some(img) = prepared(work, stars) else { return Vec::new() };
+    let smoothed = smooth3(&work.residual);
     let (w, h) = (img.plane.width, img.plane.height);
     let thr = img.median + p.vote_sigma * img.sigma;
     let mut voters: Vec<(u16, u16)> = Vec::new();
@@ -145,7 +147,7 @@ pub fn find(work: &Work, stars: &[Star], p: &TrailParams) -> Vec<Trail> {
         if seg.length() < p.min_length * diag || seg.snr < p.min_snr {
             continue;
         }
-        if is_spike(&seg, work, stars) || is_galaxy(&work.residual, &seg) {
+        if is_spike(&seg, work, stars) || is_galaxy(&smoothed, &seg) {
             continue;
         }
         // A trail broken by a masked star or a spike is found in pieces: one trail.
@@ -622,8 +624,8 @@ fn is_spike(seg: &Segment, work: &Work, stars: &[Star]) -> bool {
     covered >= 0.6 * seg.length()
 }
 
-/// Thick or peaked: an edge-on galaxy (or a jet, a nebula's filament), not a trail. Judged on the residual before
-/// the top-hat, which would have cut a galaxy's thick middle down to the even, thin ridge of a trail.
+/// Thick or peaked: an edge-on galaxy (or a jet, a nebula's filament), not a trail. Judged on the smoothed residual
+/// before the top-hat, which would have cut a galaxy's thick middle down to the even, thin ridge of a trail.
 fn is_galaxy(residual: &Plane, seg: &Segment) -> bool {
     let part = |d: f32| -> Vec<f32> {
         let b = band_on(residual, &seg.line, d);
@@ -647,6 +649,5 @@ fn is_galaxy(residual: &Plane, seg: &Segment) -> bool {
     // catches it), a trail keeps its brightness.
     let mut pieces: Vec<f32> = core.chunks(core.len().div_ceil(6).max(1)).map(mean).collect();
     pieces.sort_by(f32::total_cmp);
-    let (faintest, brightest) = (pieces[0], pieces[pieces.len() - 1]);
-    brightest > 3.0 * faintest.max(0.0)
+    pieces[pieces.len() - 1] > 3.0 * pieces[0].max(0.0)
 }
