@@ -123,7 +123,7 @@ pub fn find(work: &Work, stars: &[Star], p: &TrailParams) -> Vec<Trail> {
     let p_vote = voters.len() as f32 / (w * h) as f32;
     let diag = (w as f32).hypot(h as f32);
     let mut found = Vec::new();
-    for _ in 0..3 * p.max_trails + 4 {
+    for _ in 0..2 * p.max_trails + 2 {
         let Some((theta, rho, z)) = hough.best(p_vote) else { break };
         if z < p.min_significance {
             break;
