@@ -119,10 +119,19 @@ fn the_cli_triages_a_folder_writes_csv_and_plot_and_moves_rejected_frames_only_w
     assert!(lines[0].starts_with("file,width,height,background_adu"), "{text}");
     let row = |name: &str| *lines.iter().find(|l| l.contains(name)).unwrap_or_else(|| panic!("{name}: {text}"));
     for i in 0..4 {
-        assert!(row(&format!("f{i}.fits")).ends_with(",good,"), "{text}");
+        assert!(row(&format!("f{i}.fits")).ends_with(",good,,"), "{text}");
     }
     assert!(row("f4.fits").contains(",reject,") && row("f4.fits").contains("clouds"), "{text}");
     assert!(row("f5.fits").contains("trail in frame"), "{text}");
+    // The trail's ends, as drawn: from (100, 900) to (1200, 150), within 40 px (3 % of its length).
+    let ends: Vec<f32> = row("f5.fits").rsplit(',').next().unwrap().split(' ').map(|v| v.parse().unwrap()).collect();
+    let near = |x: f32, y: f32, u: f32, v: f32| (x - u).hypot(y - v) < 40.0;
+    let (a, b) = ((ends[0], ends[1]), (ends[2], ends[3]));
+    assert!(
+        (near(a.0, a.1, 100.0, 900.0) && near(b.0, b.1, 1200.0, 150.0))
+            || (near(b.0, b.1, 100.0, 900.0) && near(a.0, a.1, 1200.0, 150.0)),
+        "{ends:?}"
+    );
     assert!(out.contains("6 frames: 4 good, 1 marginal, 1 rejected"), "{out}");
     let plot = image::open(&png).expect("the plot is a PNG");
     assert!(plot.width() >= 800 && plot.height() >= 400);

@@ -106,13 +106,13 @@ fn opt(v: Option<f32>, digits: usize) -> String {
 fn csv(rows: &[Row]) -> String {
     let mut out = String::from(
         "file,width,height,background_adu,noise_adu,stars,star_flux,fwhm_px,elongation,orientation_deg,\
-         saturated_pct,trails,verdict,reasons\n",
+         saturated_pct,trails,verdict,reasons,trail_ends\n",
     );
     for r in rows {
         let m = &r.measures;
         let _ = writeln!(
             out,
-            "{},{},{},{:.1},{:.2},{},{:.1},{},{},{},{:.3},{},{},{}",
+            "{},{},{},{:.1},{:.2},{},{:.1},{},{},{},{:.3},{},{},{},{}",
             field(&r.path.display().to_string()),
             m.width,
             m.height,
@@ -126,10 +126,20 @@ fn csv(rows: &[Row]) -> String {
             100.0 * m.saturation,
             m.trails.len(),
             r.verdict.level,
-            field(&r.verdict.reasons_text())
+            field(&r.verdict.reasons_text()),
+            trail_ends(&m.trails)
         );
     }
     out
+}
+
+/// `x0 y0 x1 y1 confidence` per trail (full-frame pixels), `;`-separated.
+fn trail_ends(trails: &[quality::Trail]) -> String {
+    let ends: Vec<String> = trails
+        .iter()
+        .map(|t| format!("{:.0} {:.0} {:.0} {:.0} {:.2}", t.x0, t.y0, t.x1, t.y1, t.confidence))
+        .collect();
+    ends.join(";")
 }
 
 /// Counts by verdict and by reason, and the night's range of each measure.
