@@ -41,7 +41,8 @@ fn trail_ends(rng: &mut Rng, long: bool, via: Option<(f32, f32)>) -> ((f32, f32)
     let (s, c) = angle.sin_cos();
     let half = if long { 2000.0 } else { 0.5 * uniform(rng, 0.15, 0.35) * W as f32 };
     // The bright star within 15 px of the line, somewhere along the trail (not on it, not always in its middle).
-    let (off, along) = if via.is_some() { (uniform(rng, -15.0, 15.0), uniform(rng, -0.8, 0.8) * half.min(600.0)) } else { (0.0, 0.0) };
+    let (off, along) =
+        if via.is_some() { (uniform(rng, -15.0, 15.0), uniform(rng, -0.8, 0.8) * half.min(600.0)) } else { (0.0, 0.0) };
     let (cx, cy) = (cx - off * s - along * c, cy + off * c - along * s);
     let clip = |t: f32| {
         let (x, y) = (cx + t * c, cy + t * s);
@@ -95,7 +96,7 @@ fn trails(frames: usize) {
                 re: uniform(&mut rng, 20.0, 60.0),
                 n: 1.0,
                 q: uniform(&mut rng, 0.08, 0.15),
-                angle: uniform(&mut rng, 0.0, 3.14),
+                angle: uniform(&mut rng, 0.0, std::f32::consts::PI),
             };
             field.galaxies.push(g);
         }
@@ -205,7 +206,7 @@ fn verdicts(sessions: usize) {
             e[0] += 1;
             e[1] += usize::from(v.level != Level::Good);
             e[2] += usize::from(v.level == Level::Reject);
-            e[3] += usize::from(reason && v.level != Level::Good || *kind == "good" && reason);
+            e[3] += usize::from(reason && (v.level != Level::Good || *kind == "good"));
             if (*kind == "good" && v.level == Level::Reject) || (*kind != "good" && !reason) {
                 eprintln!("session {s} frame {i} ({kind}): {} {m:?}", v.summary());
             }

@@ -106,7 +106,11 @@ fn the_cli_triages_a_folder_writes_csv_and_plot_and_moves_rejected_frames_only_w
         args.extend_from_slice(extra);
         args.push(night.to_str().unwrap());
         let out = Command::new(CLI).args(&args).env("HOME", dir.path()).output().expect("running dso-detect");
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     let (code, out, err) = run(&["--move-rejected"]);
     eprintln!("{out}\n{err}");

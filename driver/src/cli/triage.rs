@@ -10,8 +10,8 @@ use clap::Args;
 use dso_models::quality::{self, Level, Measures, Session, Verdict};
 use dso_models::{decode, settings};
 
-use super::files;
 use super::detect::progress;
+use super::files;
 
 /// Arguments of `dso-detect triage`.
 #[derive(Args, Debug)]
@@ -135,10 +135,8 @@ fn csv(rows: &[Row]) -> String {
 
 /// `x0 y0 x1 y1 confidence` per trail (full-frame pixels), `;`-separated.
 fn trail_ends(trails: &[quality::Trail]) -> String {
-    let ends: Vec<String> = trails
-        .iter()
-        .map(|t| format!("{:.0} {:.0} {:.0} {:.0} {:.2}", t.x0, t.y0, t.x1, t.y1, t.confidence))
-        .collect();
+    let ends: Vec<String> =
+        trails.iter().map(|t| format!("{:.0} {:.0} {:.0} {:.0} {:.2}", t.x0, t.y0, t.x1, t.y1, t.confidence)).collect();
     ends.join(";")
 }
 

@@ -193,7 +193,8 @@ fn mesh_at(mesh: &Plane, x: f32, y: f32) -> f32 {
 fn mesh_row(mesh: &Plane, y: f32, out: &mut [f32]) {
     let c = CELL as f32;
     let (y0, y1, fy) = mesh_axis((y + 0.5) / c - 0.5, mesh.height);
-    let (top, bottom) = (&mesh.data[y0 * mesh.width..(y0 + 1) * mesh.width], &mesh.data[y1 * mesh.width..(y1 + 1) * mesh.width]);
+    let (top, bottom) =
+        (&mesh.data[y0 * mesh.width..(y0 + 1) * mesh.width], &mesh.data[y1 * mesh.width..(y1 + 1) * mesh.width]);
     let column: Vec<f32> = top.iter().zip(bottom).map(|(t, b)| t * (1.0 - fy) + b * fy).collect();
     for (x, o) in out.iter_mut().enumerate() {
         let (x0, x1, fx) = mesh_axis((x as f32 + 0.5) / c - 0.5, mesh.width);
@@ -218,7 +219,8 @@ mod tests {
     fn a_gradient_is_followed_and_the_noise_measured() {
         let (w, h) = (512, 384);
         let mut rng = crate::naive::synth::Rng::new(3);
-        let data: Vec<f32> = (0..w * h).map(|i| 0.02 + 0.01 * (i % w) as f32 / w as f32 + 0.001 * rng.normal()).collect();
+        let data: Vec<f32> =
+            (0..w * h).map(|i| 0.02 + 0.01 * (i % w) as f32 / w as f32 + 0.001 * rng.normal()).collect();
         let work = Work::new(&data, w, h, &Params { work_side: 256, ..Params::default() });
         assert_eq!(work.factor, 2);
         assert!((work.noise - 0.001).abs() < 0.0001, "noise {}", work.noise);

@@ -176,7 +176,7 @@ pub struct StarShape {
 pub fn moments(lum: &[f32], w: usize, h: usize, (cx, cy): (usize, usize), sky: f32) -> Option<StarShape> {
     let at = |x: usize, y: usize| lum[y * w + x] - sky;
     let peak = at(cx, cy);
-    if !(peak > 0.0) {
+    if peak.is_nan() || peak <= 0.0 {
         return None;
     }
     let half = 0.5 * peak;
@@ -227,7 +227,7 @@ pub fn moments(lum: &[f32], w: usize, h: usize, (cx, cy): (usize, usize), sky: f
                 xy += wgt * x * y;
             }
         }
-        if !(s0 > 0.0) {
+        if s0.is_nan() || s0 <= 0.0 {
             return None;
         }
         let (ox, oy) = (sx / s0, sy / s0);
@@ -236,7 +236,7 @@ pub fn moments(lum: &[f32], w: usize, h: usize, (cx, cy): (usize, usize), sky: f
         my += oy;
         // A Gaussian of variance σ² seen through a window of variance w²: measured σ²w²/(σ² + w²).
         let m = 0.5 * (cov.0 + cov.1);
-        if !(m > 0.0) || m >= 0.95 * sw2 {
+        if m.is_nan() || m <= 0.0 || m >= 0.95 * sw2 {
             sw2 *= 2.0;
             continue;
         }

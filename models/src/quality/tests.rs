@@ -58,10 +58,7 @@ fn a_trail_is_found_with_its_ends() {
     let tr = &m.trails[0];
     let near = |(x, y): (f32, f32), (u, v): (f32, f32)| (x - u).hypot(y - v) < 25.0;
     let ends = [(tr.x0, tr.y0), (tr.x1, tr.y1)];
-    assert!(
-        (near(ends[0], t.a) && near(ends[1], t.b)) || (near(ends[0], t.b) && near(ends[1], t.a)),
-        "{tr:?}"
-    );
+    assert!((near(ends[0], t.a) && near(ends[1], t.b)) || (near(ends[0], t.b) && near(ends[1], t.a)), "{tr:?}");
     assert!(tr.confidence > 0.5, "{tr:?}");
 }
 
@@ -103,7 +100,8 @@ fn edge_on_galaxies_are_not_trails() {
 fn session_of_good_frames(n: usize) -> Session {
     let mut s = Session::default();
     for i in 0..n {
-        let c = Conditions { fwhm: 2.5 + 0.1 * (i % 3) as f32, dither: (i as f32, -(i as f32)), ..Conditions::default() };
+        let c =
+            Conditions { fwhm: 2.5 + 0.1 * (i % 3) as f32, dither: (i as f32, -(i as f32)), ..Conditions::default() };
         let v = s.judge(&frame(&c, &[], 100 + i as u64));
         assert_eq!(v.level, Level::Good, "frame {i}: {}", v.summary());
     }

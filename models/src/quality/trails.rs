@@ -191,7 +191,8 @@ fn prepared(work: &Work, stars: &[Star]) -> Option<Prepared> {
         return None;
     }
     let opened = morph::open_disk(r, 3);
-    let mut top = Plane { width: r.width, height: r.height, data: r.data.iter().zip(&opened.data).map(|(a, b)| a - b).collect() };
+    let mut top =
+        Plane { width: r.width, height: r.height, data: r.data.iter().zip(&opened.data).map(|(a, b)| a - b).collect() };
     let fill = ops::quantile(&top.data, 0.5, 1 << 16)?;
     for s in stars {
         let rm = star_mask_radius(s, work.sigma);
@@ -226,7 +227,8 @@ fn is_ridge(r: &Plane, s: &Star) -> bool {
             r.at(x as usize, y as usize)
         }
     };
-    let high: Vec<bool> = RING.iter().map(|&(dx, dy)| at(dx, dy) > 0.4 * s.peak && at(-dx, -dy) > 0.4 * s.peak).collect();
+    let high: Vec<bool> =
+        RING.iter().map(|&(dx, dy)| at(dx, dy) > 0.4 * s.peak && at(-dx, -dy) > 0.4 * s.peak).collect();
     // High along one direction and low across it; a bright star with spikes (a cross) or a saturated disc (high
     // all round) is not a ridge.
     (0..8).any(|i| high[i] && !high[(i + 3) % 8] && !high[(i + 4) % 8] && !high[(i + 5) % 8])
@@ -291,7 +293,16 @@ impl Hough {
             (0..n_theta).map(|k| (k as f32 * ANGLE_STEP).to_radians().sin_cos()).unzip();
         let n_rho = ((w as f32).hypot(h as f32) / RHO_STEP).ceil() as usize + 2;
         let cells = n_theta * n_rho;
-        Self { w, h, cos, sin, n_rho, acc: vec![0; cells], chord: chords(w, h, n_theta, n_rho), done: vec![false; cells] }
+        Self {
+            w,
+            h,
+            cos,
+            sin,
+            n_rho,
+            acc: vec![0; cells],
+            chord: chords(w, h, n_theta, n_rho),
+            done: vec![false; cells],
+        }
     }
 
     fn rho_index(&self, rho: f32) -> usize {
@@ -455,9 +466,14 @@ fn refine(img: &Prepared, theta: f32, rho: f32) -> Line {
             }
         }
     }
-    best.and_then(|b| Line::new(w, h, b.1, b.2))
-        .or_else(|| Line::new(w, h, theta, rho))
-        .unwrap_or(Line { ox: 0.0, oy: 0.0, dx: 1.0, dy: 0.0, t_min: 0.0, t_max: 0.0 })
+    best.and_then(|b| Line::new(w, h, b.1, b.2)).or_else(|| Line::new(w, h, theta, rho)).unwrap_or(Line {
+        ox: 0.0,
+        oy: 0.0,
+        dx: 1.0,
+        dy: 0.0,
+        t_min: 0.0,
+        t_max: 0.0,
+    })
 }
 
 /// A piece of a line: `t0..=t1`, and its signal-to-noise ratio.
@@ -535,11 +551,8 @@ fn segment(img: &Prepared, line: &Line) -> Option<Segment> {
     let on = running_mean(&band(img, line, 0.0));
     // The noise of the same running mean beside the line: whatever the smoothing, the mask and the structure
     // around, this is what the line's own profile would be without a trail.
-    let mut off: Vec<f32> = [-ASIDE, ASIDE]
-        .iter()
-        .flat_map(|d| running_mean(&band(img, line, *d)))
-        .filter(|v| v.is_finite())
-        .collect();
+    let mut off: Vec<f32> =
+        [-ASIDE, ASIDE].iter().flat_map(|d| running_mean(&band(img, line, *d))).filter(|v| v.is_finite()).collect();
     if off.len() < 2 * WINDOW {
         return None;
     }

@@ -281,9 +281,7 @@ impl Session {
         if m.stars == 0 && best_stars.is_some_and(|b| b >= 10.0) {
             let text = format!("no stars (background {}σ)", signed(bg, 1));
             reasons.push(Reason { kind: "no stars", level: Level::Reject, text });
-        } else if let Some(l) =
-            level(drop, t.clouds_marginal, t.clouds_reject).filter(|_| !explained || bg >= 2.0)
-        {
+        } else if let Some(l) = level(drop, t.clouds_marginal, t.clouds_reject).filter(|_| !explained || bg >= 2.0) {
             let stars = changes.stars_pct.map(pct).unwrap_or_default();
             let text = format!("clouds: background {}σ, stars {stars}", signed(bg, 1));
             reasons.push(Reason { kind: "clouds", level: l, text });
@@ -302,7 +300,7 @@ impl Session {
             let text = format!("saturated: {:.1} % of pixels", 100.0 * m.saturation);
             reasons.push(Reason { kind: "saturation", level: Level::Marginal, text });
         }
-        reasons.sort_by(|a, b| b.level.cmp(&a.level));
+        reasons.sort_by_key(|r| std::cmp::Reverse(r.level));
         let level = reasons.iter().map(|r| r.level).max().unwrap_or(Level::Good);
         Verdict { level, reasons, changes }
     }

@@ -165,7 +165,9 @@ pub fn apply(text: &str, file: &Path, home: Option<&Path>, settings: &mut Settin
                 ("triage", "enabled") => {
                     settings.triage.enabled = parse_bool(value).ok_or_else(|| bad("true or false"))?
                 }
-                ("triage", "trails") => settings.triage.trails = parse_bool(value).ok_or_else(|| bad("true or false"))?,
+                ("triage", "trails") => {
+                    settings.triage.trails = parse_bool(value).ok_or_else(|| bad("true or false"))?
+                }
                 ("triage", "trail") => {
                     settings.triage.thresholds.trail =
                         crate::quality::Level::parse(value).ok_or_else(|| bad("good, marginal or reject"))?

@@ -185,7 +185,8 @@ fn yolo_stretch_order_is_read_in_both_spellings() {
 #[test]
 fn triage_limits_are_read_and_checked() {
     use crate::quality::Level;
-    let text = "[triage]\nclouds_reject = 70\nfocus_marginal = 40 # percent\ntrail = reject\ntrails = no\nhistory = 50\n";
+    let text =
+        "[triage]\nclouds_reject = 70\nfocus_marginal = 40 # percent\ntrail = reject\ntrails = no\nhistory = 50\n";
     let s = parse(text, Path::new(FILE)).unwrap();
     assert_eq!(s.triage.thresholds.clouds_reject, 70.0);
     assert_eq!(s.triage.thresholds.focus_marginal, 40.0);
