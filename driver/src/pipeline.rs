@@ -7,7 +7,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
-use dso_models::{annotate, decode};
+use dso_models::{annotate, decode, quality, settings};
 use dso_plugin_api::{Detection, Detector, Frame, HeatMap};
 
 use crate::naming::{self, Naming};
@@ -23,12 +23,14 @@ pub struct Outputs {
     /// The pictures' longest side in pixels, larger frames binned to fit; 0 = the frame's size
     /// (`DSO_SETTINGS.PICTURE_SIZE`, default [`annotate::DEFAULT_MAX_SIDE`]).
     pub max_side: usize,
+    /// Measure the frame's quality and look for trails ([`quality`]; `[triage] enabled`), beside the detector.
+    pub triage: bool,
 }
 
 impl Default for Outputs {
     /// No pictures; the default size limit when they are turned on.
     fn default() -> Self {
-        Self { annotated: false, heatmap: false, max_side: annotate::DEFAULT_MAX_SIDE }
+        Self { annotated: false, heatmap: false, max_side: annotate::DEFAULT_MAX_SIDE, triage: false }
     }
 }
 
@@ -60,6 +62,8 @@ pub struct Analysis {
     pub heatmap_values: Option<HeatMap>,
     /// What a plate solve needs to name this frame later, when naming asked for one.
     pub pending: Option<Box<PendingSolve>>,
+    /// The frame's quality measures, when triage is on (the verdict needs the session: the caller's).
+    pub quality: Option<quality::Measures>,
 }
 
 /// A frame waiting for a plate solve so that its objects can be named.
@@ -142,9 +146,11 @@ pub fn analyse_frame(
         }
         None => naming::unplaced_target(&mut report, target.as_deref()),
     }
+    let measures = outputs.triage.then(|| triage(frame)).flatten();
+    let trails = measures.as_ref().map_or(&[][..], |m| m.trails.as_slice());
     let annotated = if outputs.annotated {
         Some(
-            annotate::annotated_jpeg(frame, &report.picture_labels(), 85, outputs.max_side)
+            annotate::annotated_jpeg_with_trails(frame, &report.picture_labels(), trails, 85, outputs.max_side)
                 .map_err(|e| format!("annotated image: {e}"))?,
         )
     } else {
@@ -161,7 +167,16 @@ pub fn analyse_frame(
         // The names update reports the latency of the frame's results, not of the solve.
         p.base.latency_ms = report.latency_ms;
     }
-    Ok(Analysis { report, detections, annotated, heatmap, heatmap_values: found.heatmap, pending })
+    Ok(Analysis { report, detections, annotated, heatmap, heatmap_values: found.heatmap, pending, quality: measures })
+}
+
+/// The frame's quality measures with the local settings' trail switch; a panic in them is logged and costs only
+/// the measures (the detections stand).
+pub fn triage(frame: &Frame) -> Option<quality::Measures> {
+    let params = quality::Params { trails: settings::get().triage.trails, ..quality::Params::default() };
+    catch_unwind(AssertUnwindSafe(|| quality::measure(frame, &params)))
+        .map_err(|p| log::error!("frame quality measures crashed: {}", panic_message(&p)))
+        .ok()
 }
 
 /// The text of a caught panic.

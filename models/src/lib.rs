@@ -13,6 +13,7 @@ pub mod onnx;
 pub mod ops;
 pub mod pix2pix;
 pub mod plugins;
+pub mod quality;
 pub mod registry;
 pub mod settings;
 pub mod sky;

@@ -11,4 +11,5 @@ mod plugins;
 mod protocol;
 mod security;
 mod server;
+mod triage;
 mod yolo;

@@ -159,8 +159,13 @@ pub(super) fn run(a: &DetectArgs) -> anyhow::Result<bool> {
     let mut detector = registry::create(&a.detector).map_err(|e| anyhow::anyhow!("{e}"))?;
     let inputs = files::expand(&a.inputs);
     let selection = Selection { confidence: a.confidence, max_detections: a.max_detections };
-    let outputs =
-        Outputs { annotated: a.annotated_dir.is_some(), heatmap: a.heatmap_dir.is_some(), max_side: a.max_side };
+    let outputs = Outputs {
+        annotated: a.annotated_dir.is_some(),
+        heatmap: a.heatmap_dir.is_some(),
+        max_side: a.max_side,
+        // Trails are drawn on the annotated images, as the driver draws them.
+        triage: a.annotated_dir.is_some(),
+    };
     let bar = progress(inputs.len());
     let mut failed = 0;
     for path in &inputs {

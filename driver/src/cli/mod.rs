@@ -8,6 +8,7 @@ mod files;
 mod identify;
 mod names_eval;
 mod objects_eval;
+mod triage;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,9 @@ enum Command {
     Eval(evaluate::EvalArgs),
     /// Where images point on the sky and which catalogued (OpenNGC) objects they contain.
     Identify(identify::IdentifyArgs),
+    /// Judge a night's frames (clouds, focus, tracking, satellite trails): CSV, summary, plot, rejected frames
+    /// moved aside on request.
+    Triage(triage::TriageArgs),
 }
 
 /// Runs the command line; the exit code says whether everything succeeded.
@@ -57,6 +61,7 @@ pub fn main_with(args: impl IntoIterator<Item = std::ffi::OsString>) -> ExitCode
         }
         Command::Eval(a) => evaluate::run(&a),
         Command::Identify(a) => identify::run(&a),
+        Command::Triage(a) => triage::run(&a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

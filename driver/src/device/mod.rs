@@ -12,6 +12,7 @@
 
 mod config_hooks;
 mod identify;
+mod quality;
 mod results;
 
 use std::path::PathBuf;
@@ -57,6 +58,7 @@ const GENERAL: &str = "General Info";
 const DETECTION: &str = "Detection";
 const RESULTS: &str = "Results";
 const IDENTIFY: &str = "Identification";
+const QUALITY: &str = "Quality";
 
 /// Severity of a device message, with the prefix KStars needs to show it (INDI-NOTES: only `[INFO] `,
 /// `[WARNING] ` and `[ERROR] ` reach the control panel; other text is treated as debug).
@@ -104,6 +106,12 @@ pub struct Device {
     solver: DefVector,
     target: DefVector,
     target_state: DefVector,
+    quality: DefVector,
+    verdict: DefVector,
+    /// The night's frames so far, for the verdicts.
+    session: dso_models::quality::Session,
+    /// The last verdict's level and reason kinds, to warn when frames start failing rather than at every frame.
+    last_verdict: Option<(dso_models::quality::Level, Vec<&'static str>)>,
     /// The factory values of the saved properties, for `CONFIG_DEFAULT`.
     defaults: Vec<NewVector>,
     /// True once the first `getProperties` arrived and the configuration's snoop target was applied.
@@ -288,6 +296,31 @@ impl Device {
                 ReadOnly,
                 &[("STATE", "State", "no frame yet"), ("DETAIL", "Detail", "")],
             ),
+            quality: props::number(
+                n,
+                "DSO_QUALITY",
+                "Frame quality",
+                QUALITY,
+                ReadOnly,
+                vec![
+                    num("BACKGROUND", "Sky background (ADU)", "%.1f", 0.0, 65535.0, 0.0, 0.0),
+                    num("NOISE", "Noise (ADU)", "%.2f", 0.0, 65535.0, 0.0, 0.0),
+                    num("STARS", "Stars", "%.0f", 0.0, 1e7, 1.0, 0.0),
+                    num("FWHM", "FWHM (px)", "%.2f", 0.0, 1000.0, 0.0, 0.0),
+                    num("ELONGATION", "Elongation", "%.2f", 0.0, 100.0, 0.0, 0.0),
+                    num("TRAILS", "Trails", "%.0f", 0.0, 100.0, 1.0, 0.0),
+                ],
+            ),
+            verdict: props::text(
+                n,
+                "DSO_VERDICT",
+                "Verdict",
+                QUALITY,
+                ReadOnly,
+                &[("VERDICT", "Verdict", "no frame yet"), ("REASONS", "Reasons", "")],
+            ),
+            session: dso_models::quality::Session::new(dso_models::settings::get().triage.thresholds.clone()),
+            last_verdict: None,
             defaults: Vec::new(),
             started: false,
             snooped_ccd: None,
@@ -379,7 +412,7 @@ impl Device {
         }
     }
 
-    fn detection_properties() -> [fn(&Device) -> &DefVector; 12] {
+    fn detection_properties() -> [fn(&Device) -> &DefVector; 14] {
         [
             |d| &d.detector,
             |d| &d.settings,
@@ -393,6 +426,8 @@ impl Device {
             |d| &d.stats,
             |d| &d.annotated,
             |d| &d.heatmap,
+            |d| &d.quality,
+            |d| &d.verdict,
         ]
     }
 
@@ -551,6 +586,8 @@ impl Device {
             &mut self.solver,
             &mut self.target,
             &mut self.target_state,
+            &mut self.quality,
+            &mut self.verdict,
         ]
         .into_iter()
         .find(|v| v.name == name)
@@ -617,6 +654,7 @@ impl Device {
             annotated: props::is_on(&self.outputs, "ANNOTATED_IMAGE"),
             heatmap: props::is_on(&self.outputs, "HEATMAP"),
             max_side: props::number_value(&self.settings, "PICTURE_SIZE").max(0.0) as usize,
+            triage: dso_models::settings::get().triage.enabled,
         };
         (detector, selection, outputs)
     }

@@ -101,6 +101,9 @@ impl Device {
                 if !solving {
                     self.publish_target(&a.report);
                 }
+                if let Some(m) = a.quality.take() {
+                    self.publish_quality(&source, &m);
+                }
                 if let Some(note) = &a.report.field_note {
                     self.log(Level::Warning, &format!("{source}: {note}"));
                 }

@@ -246,6 +246,46 @@ pub fn draw_detections_mut(image: &mut RgbImage, detections: &[Detection]) {
     }
 }
 
+/// Colour of satellite trails: magenta, unlike any object class.
+pub const TRAIL_COLOUR: Rgb<u8> = Rgb([255, 64, 255]);
+
+/// Draws each trail (ends in the image's pixels) as a line of the style's width, offset to both sides so the
+/// trail itself stays visible between two lines, tagged "trail 0.97" at its first end. Lines with a non-finite end
+/// are skipped; everything is clipped to the image.
+pub fn draw_trails_mut(image: &mut RgbImage, trails: &[crate::quality::Trail]) {
+    let style = Style::for_size(image.width(), image.height());
+    let (iw, ih) = (i64::from(image.width()), i64::from(image.height()));
+    for t in trails {
+        if ![t.x0, t.y0, t.x1, t.y1].iter().all(|v| v.is_finite()) {
+            continue;
+        }
+        let len = t.length().max(1e-3);
+        let (nx, ny) = (-(t.y1 - t.y0) / len, (t.x1 - t.x0) / len);
+        // Clamped far outside the image: imageproc walks every pixel of the segment it is given.
+        let far = 4.0 * (iw + ih) as f32;
+        let c = |v: f32| v.clamp(-far, far);
+        for side in [-1.0f32, 1.0] {
+            for k in 0..style.line.max(1) {
+                let d = side * (3.0 * style.line as f32 + k as f32);
+                imageproc::drawing::draw_line_segment_mut(
+                    image,
+                    (c(t.x0 + d * nx), c(t.y0 + d * ny)),
+                    (c(t.x1 + d * nx), c(t.y1 + d * ny)),
+                    TRAIL_COLOUR,
+                );
+            }
+        }
+        let text = format!("trail {:.2}", t.confidence);
+        let pad = style.text;
+        let (tw, th) = draw::text_size(&text, style.text);
+        let (tag_w, tag_h) = (tw + 2 * pad, th + 2 * pad);
+        let tag_x = (t.x0.clamp(0.0, iw as f32) as i64).min(iw - tag_w).max(0);
+        let tag_y = (t.y0.clamp(0.0, ih as f32) as i64).min(ih - tag_h).max(0);
+        draw::darken_rect(image, tag_x, tag_y, tag_x + tag_w - 1, tag_y + tag_h - 1, 0.25);
+        draw::draw_text(image, tag_x + pad, tag_y + pad, &text, style.text, TRAIL_COLOUR);
+    }
+}
+
 /// `"galaxy 0.91"`: the label (ASCII, at most 24 characters) and the confidence with two decimals.
 fn tag_text(d: &Detection) -> String {
     let label: String =
@@ -327,6 +367,17 @@ pub fn annotated_jpeg(
     quality: u8,
     max_side: usize,
 ) -> Result<Vec<u8>, AnnotateError> {
+    annotated_jpeg_with_trails(frame, detections, &[], quality, max_side)
+}
+
+/// [`annotated_jpeg`] with satellite trails (in frame pixels) drawn too ([`draw_trails_mut`]).
+pub fn annotated_jpeg_with_trails(
+    frame: &Frame,
+    detections: &[Detection],
+    trails: &[crate::quality::Trail],
+    quality: u8,
+    max_side: usize,
+) -> Result<Vec<u8>, AnnotateError> {
     let factor = preview_factor(frame.width, frame.height, max_side);
     let preview = binned(frame, factor);
     let (frame, factor) = match &preview {
@@ -338,6 +389,12 @@ pub fn annotated_jpeg(
         return Err(AnnotateError::Size(format!("frame {}×{} has nothing to show", frame.width, frame.height)));
     }
     draw_detections_mut(&mut image, &scaled(detections, factor));
+    let s = factor.max(1) as f32;
+    let trails: Vec<crate::quality::Trail> = trails
+        .iter()
+        .map(|t| crate::quality::Trail { x0: t.x0 / s, y0: t.y0 / s, x1: t.x1 / s, y1: t.y1 / s, ..t.clone() })
+        .collect();
+    draw_trails_mut(&mut image, &trails);
     let (Ok(w), Ok(h)) = (u16::try_from(image.width()), u16::try_from(image.height())) else {
         return Err(AnnotateError::Size(format!(
             "JPEG is limited to 65535 pixels a side, not {w}×{h}",

@@ -245,3 +245,17 @@ fn bench_annotate_4096() {
         best_ms(5, || heatmap_png(&map, Some(&linear), DEFAULT_MAX_SIDE).unwrap())
     );
 }
+
+#[test]
+fn trails_are_drawn_beside_the_line_and_clipped() {
+    use crate::quality::Trail;
+    let mut img = RgbImage::new(200, 100);
+    let t = |x0, y0, x1, y1| Trail { x0, y0, x1, y1, snr: 50.0, confidence: 0.96 };
+    draw_trails_mut(&mut img, &[t(0.0, 50.0, 199.0, 50.0), t(f32::NAN, 0.0, 1.0, 1.0), t(-1e9, -1e9, 1e9, 1e9)]);
+    // The trail's own pixels stay as they were; the lines run a few pixels to each side.
+    assert_eq!(*img.get_pixel(100, 50), Rgb([0, 0, 0]));
+    let magenta = |y: u32| (90..110).any(|x| *img.get_pixel(x, y) == TRAIL_COLOUR);
+    assert!((38..50).any(magenta), "no line above");
+    assert!((51..62).any(magenta), "no line below");
+    assert!(!magenta(50));
+}

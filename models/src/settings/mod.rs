@@ -32,6 +32,20 @@
 //! index_dir = /usr/share/astrometry
 //! [identify]
 //! enabled = true
+//! [triage]                   # frame quality (crate::quality): limits against the session's best frames
+//! enabled = true
+//! trails = true              # look for satellite trails
+//! clouds_marginal = 30       # stars down by this many percent
+//! clouds_reject = 50
+//! focus_marginal = 25        # FWHM up by this many percent
+//! focus_reject = 50
+//! tracking_marginal = 0.12   # median elongation up by this much
+//! tracking_reject = 0.25
+//! elongation_max = 1.6       # rejected whatever the session does
+//! sky_marginal = 5           # sky background up by this many noise sigmas
+//! saturation_marginal = 1    # percent of saturated pixels
+//! trail = marginal           # verdict of a frame with a trail: good, marginal or reject
+//! history = 500              # frames the session remembers
 //! ```
 //! The old files are still read, with a deprecation warning: `detector.conf` (its `yolo_*` keys) beside where the
 //! new file would be when `DSO_DETECTOR_CONF` is unset, and `plugins.conf` there always; the new file is applied
@@ -198,6 +212,23 @@ impl Default for IdentifySettings {
     }
 }
 
+/// `[triage]`: frame quality and its verdicts ([`crate::quality`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TriageSettings {
+    /// `enabled` (default true): measure every frame.
+    pub enabled: bool,
+    /// `trails` (default true): look for trails.
+    pub trails: bool,
+    /// The verdict's limits.
+    pub thresholds: crate::quality::Thresholds,
+}
+
+impl Default for TriageSettings {
+    fn default() -> Self {
+        Self { enabled: true, trails: true, thresholds: crate::quality::Thresholds::default() }
+    }
+}
+
 /// Every local setting, from the file and the environment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
@@ -219,6 +250,8 @@ pub struct Settings {
     pub solver: SolverSettings,
     /// `[identify]`.
     pub identify: IdentifySettings,
+    /// `[triage]`.
+    pub triage: TriageSettings,
     /// `DSO_MAX_FRAME_MB`.
     pub max_frame_mib: u64,
     /// `ORT_DYLIB_PATH`.
@@ -239,6 +272,7 @@ impl Default for Settings {
             plugin_configs: HashMap::new(),
             solver: SolverSettings::default(),
             identify: IdentifySettings::default(),
+            triage: TriageSettings::default(),
             max_frame_mib: DEFAULT_MAX_FRAME_MIB,
             ort_dylib_path: None,
             errors: Vec::new(),

@@ -21,7 +21,7 @@ pub struct Report {
 }
 
 /// The sections of the file.
-pub const SECTIONS: [&str; 6] = ["yolo", "xrai", "pix2pix", "plugins", "solver", "identify"];
+pub const SECTIONS: [&str; 7] = ["yolo", "xrai", "pix2pix", "plugins", "solver", "identify", "triage"];
 
 /// The old `detector.conf` keys accepted before any section, and their `[yolo]` names.
 const LEGACY_KEYS: [(&str, &str); 6] = [
@@ -55,6 +55,22 @@ fn parse_bool(v: &str) -> Option<bool> {
 
 fn positive<T: std::str::FromStr + PartialOrd + Default>(v: &str) -> Option<T> {
     v.parse().ok().filter(|x| *x > T::default())
+}
+
+/// The numeric `[triage]` limit named `key`.
+fn triage_limit<'a>(t: &'a mut crate::quality::Thresholds, key: &str) -> Option<&'a mut f32> {
+    Some(match key {
+        "clouds_marginal" => &mut t.clouds_marginal,
+        "clouds_reject" => &mut t.clouds_reject,
+        "focus_marginal" => &mut t.focus_marginal,
+        "focus_reject" => &mut t.focus_reject,
+        "tracking_marginal" => &mut t.tracking_marginal,
+        "tracking_reject" => &mut t.tracking_reject,
+        "elongation_max" => &mut t.elongation_max,
+        "sky_marginal" => &mut t.sky_marginal,
+        "saturation_marginal" => &mut t.saturation_marginal,
+        _ => return None,
+    })
 }
 
 /// Applies the text of `file` over `settings`; `home` expands `~/`.
@@ -145,6 +161,25 @@ pub fn apply(text: &str, file: &Path, home: Option<&Path>, settings: &mut Settin
                 ("solver", "index_dir") => settings.solver.index_dir = Some(path()),
                 ("identify", "enabled") => {
                     settings.identify.enabled = parse_bool(value).ok_or_else(|| bad("true or false"))?
+                }
+                ("triage", "enabled") => {
+                    settings.triage.enabled = parse_bool(value).ok_or_else(|| bad("true or false"))?
+                }
+                ("triage", "trails") => {
+                    settings.triage.trails = parse_bool(value).ok_or_else(|| bad("true or false"))?
+                }
+                ("triage", "trail") => {
+                    settings.triage.thresholds.trail =
+                        crate::quality::Level::parse(value).ok_or_else(|| bad("good, marginal or reject"))?
+                }
+                ("triage", "history") => {
+                    settings.triage.thresholds.history = positive(value).ok_or_else(|| bad("a whole number > 0"))?
+                }
+                ("triage", name) if triage_limit(&mut settings.triage.thresholds, name).is_some() => {
+                    let v: f32 = positive(value).ok_or_else(|| bad("a number > 0"))?;
+                    if let Some(limit) = triage_limit(&mut settings.triage.thresholds, name) {
+                        *limit = v;
+                    }
                 }
                 _ => report.warnings.push(err(Some(sec), format!("unknown key `{key}` in [{sec}], ignored"))),
             }

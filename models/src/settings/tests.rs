@@ -181,3 +181,20 @@ fn yolo_stretch_order_is_read_in_both_spellings() {
     let errs = parse("[yolo]\nstretch_order = first\n", Path::new(FILE)).unwrap_err();
     assert!(errs.iter().any(|e| e.to_string().contains("after or before")), "{errs:?}");
 }
+
+#[test]
+fn triage_limits_are_read_and_checked() {
+    use crate::quality::Level;
+    let text =
+        "[triage]\nclouds_reject = 70\nfocus_marginal = 40 # percent\ntrail = reject\ntrails = no\nhistory = 50\n";
+    let s = parse(text, Path::new(FILE)).unwrap();
+    assert_eq!(s.triage.thresholds.clouds_reject, 70.0);
+    assert_eq!(s.triage.thresholds.focus_marginal, 40.0);
+    assert_eq!(s.triage.thresholds.trail, Level::Reject);
+    assert_eq!(s.triage.thresholds.history, 50);
+    assert!(!s.triage.trails && s.triage.enabled);
+    assert_eq!(s.triage.thresholds.tracking_reject, crate::quality::Thresholds::default().tracking_reject);
+    let errs = parse("[triage]\nfocus_reject = -3\ntrail = maybe\n", Path::new(FILE)).unwrap_err();
+    assert_eq!(errs.len(), 2, "{errs:?}");
+    assert!(errs[0].to_string().contains("[triage] focus_reject must be a number > 0"), "{}", errs[0]);
+}
