@@ -74,12 +74,13 @@ fn matches(t: &Trail, truth: &TrailSpec) -> bool {
 }
 
 fn trails(frames: usize) {
-    let mut rng = Rng::new(2026);
+    let seed: u64 = std::env::var("TRIAGE_EVAL_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(2026);
+    let mut rng = Rng::new(seed);
     let (mut truths, mut found_true, mut found, mut correct) = (0usize, 0usize, 0usize, 0usize);
     let mut by_kind: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
     let mut false_frames = 0;
     for i in 0..frames {
-        let mut field = Field::new(W, H, 12.0, 500 + i as u64);
+        let mut field = Field::new(W, H, 12.0, 500 + i as u64 + seed.wrapping_sub(2026).wrapping_mul(10_000));
         let bright: Vec<(f32, f32)> = (0..4)
             .map(|_| (uniform(&mut rng, 100.0, W as f32 - 100.0), uniform(&mut rng, 100.0, H as f32 - 100.0)))
             .collect();
@@ -121,7 +122,12 @@ fn trails(frames: usize) {
             let near = if via.is_some() { ", near a bright star" } else { "" };
             kinds.push([kind.to_owned(), format!("{shape}{near}")]);
         }
-        let frame = render(&field, &Conditions::default(), &specs, 900 + i as u64);
+        let frame = render(
+            &field,
+            &Conditions::default(),
+            &specs,
+            900 + i as u64 + seed.wrapping_sub(2026).wrapping_mul(10_000),
+        );
         if std::env::var("TRIAGE_EVAL_ONLY").is_ok_and(|v| v != i.to_string()) {
             continue;
         }

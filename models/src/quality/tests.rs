@@ -153,3 +153,23 @@ fn flat_tiny_and_odd_frames_do_not_panic() {
     let s = Session::default().compare(&m);
     assert_eq!(s.level, Level::Good);
 }
+
+#[test]
+fn a_short_trail_passing_a_spiked_star_is_found_to_its_ends() {
+    // Spikes at 20° and 110°; the trail runs at about 61°, 8 px beside a saturated star, and stops short of
+    // another star's halo: neither the spikes' test nor a star's bump past its end may take it.
+    let bright = [(500.0, 400.0), (590.0, 590.0)];
+    let f = Field { spikes: Some(20.0), ..field() }.with_bright_stars(&bright, 8.0);
+    let t = TrailSpec { a: (400.0, 230.0), b: (560.0, 520.0), peak_sigma: 8.0 };
+    for seed in 30..33 {
+        let m = measure(&render(&f, &Conditions::default(), &[t], seed), &Params::default());
+        assert_eq!(m.trails.len(), 1, "seed {seed}: {:?}", m.trails);
+        let tr = &m.trails[0];
+        let near = |(x, y): (f32, f32), (u, v): (f32, f32)| (x - u).hypot(y - v) < 20.0;
+        let ends = [(tr.x0, tr.y0), (tr.x1, tr.y1)];
+        assert!(
+            (near(ends[0], t.a) && near(ends[1], t.b)) || (near(ends[0], t.b) && near(ends[1], t.a)),
+            "seed {seed}: {tr:?}"
+        );
+    }
+}

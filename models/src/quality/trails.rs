@@ -2,9 +2,10 @@
 //!
 //! 1. **Residual.** The working residual (sky removed, [`super::measures`]) minus its opening by a disk of radius 3
 //!    (a white top-hat): what is narrower than 7 working pixels survives — trails and stars — while nebulae and the
-//!    bodies of galaxies go. Stars are then painted over with the residual's median, on a disk that grows with the
-//!    logarithm of their peak so that bright stars' halos go too. A 3 × 3 binomial smoothing matches a trail's
-//!    width in the working image.
+//!    bodies of galaxies go. Stars brighter than [`MASK_SIGMA`] are then painted over with the residual's median, on
+//!    a disk that grows with the logarithm of their peak so that bright stars' halos go too; fainter ones are left
+//!    to vote as noise does (masking them also masked a faint trail's own noisy maxima, cutting it to pieces). A
+//!    3 × 3 binomial smoothing matches a trail's width in the working image.
 //! 2. **Votes.** Pixels above the smoothed residual's median plus [`TrailParams::vote_sigma`] robust sigmas vote
 //!    in a Hough accumulator (R. O. Duda & P. E. Hart, CACM 15, 1972) of 0.5° by 2-pixel cells. imageproc's
 //!    `hough::detect_lines` is not used: its 1° angle step smears a 1000-pixel line over ten distance cells, and
@@ -12,14 +13,20 @@
 //!    against what noise alone would give along its chord (Poisson: `(votes − expected) / √expected`), so long
 //!    and short lines are judged by the same significance.
 //! 3. **Segments.** The strongest cell's line is refined (±0.6° and ±3.5 px) on the residual, the profile along it
-//!    is compared with the same profile on two parallel lines 8 px aside (the local noise), and the longest run
-//!    above it, bridging gaps where stars were masked, is the segment; its signal-to-noise ratio gives the
-//!    confidence.
+//!    (masked stars skipped, not read as gaps) is compared with the same profile on two parallel lines 8 px aside
+//!    (the local noise), and the longest run above it, bridging gaps, is the candidate. Its ends are those of the
+//!    stretch that gains most over half the run's median level (a maximum subarray): a running mean falls to half
+//!    a trail's level right at its end, and a star's bump past the end is not taken in. The segment's
+//!    signal-to-noise ratio gives the confidence.
 //! 4. **What is not a trail.** A diffraction spike is a line through a bright star's centre reaching a few mask
-//!    radii out: a segment through bright stars and mostly within their spikes' reach is rejected. An edge-on
-//!    galaxy is thicker than a trail and brightest at its core: a segment whose profile 3 px aside keeps half its
-//!    brightness, or whose brightest sixth is three times its faintest, is rejected (on the smoothed residual
-//!    before the top-hat, which would cut a galaxy down to a trail's thin, even ridge).
+//!    radii out, with arms across it as well: a segment through such stars and mostly within their spikes' reach is
+//!    rejected. An edge-on galaxy is thicker than a trail and brightest at its core: a segment whose profile 3 px
+//!    aside keeps a quarter of its brightness, or whose second-brightest sixth is twice its faintest (the brightest
+//!    may hold a star the trail crosses), is rejected (on the smoothed residual before the top-hat, which would cut
+//!    a galaxy down to a trail's thin, even ridge).
+//!
+//! The thresholds were chosen on generated frames of seed 2026 (`models/examples/triage_eval.rs`) and checked on
+//! seeds 2027 and 2028 and on the real frames (`docs/TRIAGE.md`).
 
 use crate::ops::{self, morph, Plane};
 
@@ -39,7 +46,7 @@ pub struct Trail {
     pub y1: f32,
     /// Signal-to-noise ratio of the whole segment.
     pub snr: f32,
-    /// `1 − exp(−snr / 15)`: 0.4 at the detection limit, 0.95 for an obvious trail.
+    /// `1 − exp(−snr / 15)`: 0.45 at the detection limit, 0.95 for an obvious trail.
     pub confidence: f32,
 }
 
@@ -67,7 +74,7 @@ pub struct TrailParams {
 
 impl Default for TrailParams {
     fn default() -> Self {
-        Self { vote_sigma: 2.0, min_significance: 7.0, min_snr: 18.0, min_length: 0.05, max_trails: 4 }
+        Self { vote_sigma: 2.0, min_significance: 7.0, min_snr: 9.0, min_length: 0.05, max_trails: 4 }
     }
 }
 
@@ -81,6 +88,9 @@ const WINDOW: usize = 15;
 const GAP: usize = 25;
 /// Stars whose brightest pixel reaches this fraction of full scale can have visible diffraction spikes.
 const SPIKE_STAR: f32 = 0.5;
+/// Stars fainter than this many noise sigmas (working image) are not masked: they vote as noise does, while a
+/// masked trail's own noisy maxima would cut a faint trail into pieces.
+const MASK_SIGMA: f32 = 10.0;
 /// Working pixels along each edge that do not vote.
 const BORDER: usize = 4;
 /// Where the reference lines run beside a candidate, working pixels.
@@ -90,8 +100,11 @@ const ASIDE: f32 = 8.0;
 pub fn find(work: &Work, stars: &[Star], p: &TrailParams) -> Vec<Trail> {
     // Local maxima along a trail are found as "stars" too: only point-like ones are masked and can make spikes.
     // A saturated star with spikes looks like a ridge locally; saturated trails are rare enough to lose.
-    let points: Vec<Star> =
-        stars.iter().filter(|s| s.full_value >= SPIKE_STAR || !is_ridge(&work.residual, s)).cloned().collect();
+    let points: Vec<Star> = stars
+        .iter()
+        .filter(|s| s.full_value >= SPIKE_STAR || (s.peak > MASK_SIGMA * work.sigma && !is_ridge(&work.residual, s)))
+        .cloned()
+        .collect();
     let stars = points.as_slice();
     let Some(img) = prepared(work, stars) else { return Vec::new() };
     let smoothed = smooth3(&work.residual);
@@ -147,7 +160,7 @@ pub fn find(work: &Work, stars: &[Star], p: &TrailParams) -> Vec<Trail> {
         if seg.length() < p.min_length * diag || seg.snr < p.min_snr {
             continue;
         }
-        if is_spike(&seg, work, stars) || is_galaxy(&smoothed, &seg) {
+        if is_spike(&seg, work, stars, &smoothed) || is_galaxy(&smoothed, &seg, work, stars) {
             continue;
         }
         // A trail broken by a masked star or a spike is found in pieces: one trail.
@@ -181,6 +194,8 @@ pub fn find(work: &Work, stars: &[Star], p: &TrailParams) -> Vec<Trail> {
 /// The smoothed, star-masked top-hat residual and its robust level and spread.
 struct Prepared {
     plane: Plane,
+    /// The same with the star masks NaN: profiles along a line skip them instead of reading the fill as a gap.
+    view: Plane,
     median: f32,
     sigma: f32,
 }
@@ -199,6 +214,7 @@ fn prepared(work: &Work, stars: &[Star]) -> Option<Prepared> {
         paint_disk(&mut top, s.x as f32, s.y as f32, rm, fill);
     }
     let mut plane = smooth3(&top);
+    let view = masked(&plane, work, stars);
     // The top-hat and the smoothing see fewer pixels at the edges: the outer rows and columns do not vote.
     let (w, h) = (plane.width, plane.height);
     for y in 0..h {
@@ -211,7 +227,7 @@ fn prepared(work: &Work, stars: &[Star]) -> Option<Prepared> {
     let median = ops::quantile(&plane.data, 0.5, 1 << 18)?;
     let dev: Vec<f32> = plane.data.iter().step_by(3).map(|v| (v - median).abs()).collect();
     let sigma = ops::MAD_TO_SIGMA * ops::quantile(&dev, 0.5, 1 << 18)?;
-    (sigma > 0.0).then_some(Prepared { plane, median, sigma })
+    (sigma > 0.0).then_some(Prepared { plane, view, median, sigma })
 }
 
 /// Whether a star candidate is a point on a ridge: two opposite pixels two steps away both keep 40 % of its peak
@@ -237,6 +253,15 @@ fn is_ridge(r: &Plane, s: &Star) -> bool {
 /// How far around a star its light (halo, the start of its spikes) is masked: grows with the log of its peak.
 fn star_mask_radius(s: &Star, sigma: f32) -> f32 {
     1.5 + 0.9 * (s.peak / sigma).max(1.0).ln()
+}
+
+/// `p` with NaN over the masked stars, their disks grown by the smoothing's pixel.
+fn masked<'a>(p: &Plane, work: &Work, stars: impl IntoIterator<Item = &'a Star>) -> Plane {
+    let mut v = p.clone();
+    for s in stars {
+        paint_disk(&mut v, s.x as f32, s.y as f32, star_mask_radius(s, work.sigma) + 1.0, f32::NAN);
+    }
+    v
 }
 
 fn paint_disk(p: &mut Plane, cx: f32, cy: f32, r: f32, value: f32) {
@@ -537,7 +562,7 @@ fn running_mean(v: &[f32]) -> Vec<f32> {
 
 /// The mean over three parallel lines one pixel apart, centred on `line` shifted by `d`.
 fn band(img: &Prepared, line: &Line, d: f32) -> Vec<f32> {
-    band_on(&img.plane, line, d)
+    band_on(&img.view, line, d)
 }
 
 /// [`band`] on any plane of the working image's size.
@@ -587,10 +612,27 @@ fn segment(img: &Prepared, line: &Line) -> Option<Segment> {
         }
         i = end + 1;
     }
-    let (start, end, _) = best?;
-    // The running mean reaches a quarter window beyond a trail's ends.
-    let trim = (WINDOW / 4) as f32;
-    let (t0, t1) = (line.t_min + start as f32 + trim, line.t_min + end as f32 - trim);
+    let (mut start, mut end, _) = best?;
+    // The running mean of an even trail falls to half its plateau right at the trail's end, and reaches half a
+    // window beyond it. The ends are those of the stretch that gains most over half the run's median level
+    // (a maximum subarray): the dips of masked stars inside the trail are bridged, a faint star's bump past its
+    // end is not.
+    let run: Vec<f32> = on[start..=end].iter().filter(|v| v.is_finite()).map(|v| v - level).collect();
+    let half = 0.5 * ops::quantile(&run, 0.5, usize::MAX)?;
+    let (mut sum, mut from, mut top) = (0.0f32, start, (f32::NEG_INFINITY, start, start));
+    for (i, v) in on.iter().enumerate().take(end + 1).skip(start) {
+        let gain = if v.is_finite() { v - level - half } else { -half };
+        if sum <= 0.0 {
+            (sum, from) = (gain, i);
+        } else {
+            sum += gain;
+        }
+        if sum > top.0 {
+            top = (sum, from, i);
+        }
+    }
+    (start, end) = (top.1, top.2);
+    let (t0, t1) = (line.t_min + start as f32, line.t_min + end as f32);
     if t1 <= t0 {
         return None;
     }
@@ -608,7 +650,7 @@ fn segment(img: &Prepared, line: &Line) -> Option<Segment> {
 /// with a star's brightness, as its mask does). Spikes of several stars on one line (they are all parallel) count
 /// together. A short trail passing within a few pixels of a bright star is taken for a spike too: the price of
 /// never reporting spikes (docs/TRIAGE.md).
-fn is_spike(seg: &Segment, work: &Work, stars: &[Star]) -> bool {
+fn is_spike(seg: &Segment, work: &Work, stars: &[Star], residual: &Plane) -> bool {
     let mut zones: Vec<(f32, f32)> = stars
         .iter()
         .filter(|s| s.full_value >= SPIKE_STAR)
@@ -617,6 +659,9 @@ fn is_spike(seg: &Segment, work: &Work, stars: &[Star]) -> bool {
             let (n, t) = seg.project((s.x as f32, s.y as f32));
             let reach = 3.0 * rm + 6.0;
             if n > 2.0 + 0.1 * rm || t < seg.t0 - reach || t > seg.t1 + reach {
+                return None;
+            }
+            if !has_cross(residual, s, (seg.line.dx, seg.line.dy), rm, reach, work.sigma) {
                 return None;
             }
             Some((t - reach, t + reach))
@@ -637,9 +682,37 @@ fn is_spike(seg: &Segment, work: &Work, stars: &[Star]) -> bool {
     covered >= 0.6 * seg.length()
 }
 
+/// Whether a star's light reaches out across the segment's direction as far as along it: diffraction spikes come
+/// in crosses (four vanes) or at least in pairs of opposite arms at right angles, a trail is one line. Judged on the
+/// median light between the star's mask and its spikes' reach, along `dir`, across it and along the diagonals
+/// (which only the halo lights).
+fn has_cross(residual: &Plane, s: &Star, (dx, dy): (f32, f32), rm: f32, reach: f32, sigma: f32) -> bool {
+    let arm = |ux: f32, uy: f32| -> f32 {
+        let mut v = Vec::new();
+        let mut d = rm + 1.0;
+        while d <= reach {
+            for sign in [-1.0f32, 1.0] {
+                let (x, y) = (s.x as f32 + sign * d * ux, s.y as f32 + sign * d * uy);
+                let (xi, yi) = (x.round(), y.round());
+                if xi >= 0.0 && yi >= 0.0 && (xi as usize) < residual.width && (yi as usize) < residual.height {
+                    v.push(residual.at(xi as usize, yi as usize));
+                }
+            }
+            d += 1.0;
+        }
+        ops::quantile(&v, 0.5, usize::MAX).unwrap_or(0.0)
+    };
+    let r = std::f32::consts::FRAC_1_SQRT_2;
+    let (along, across) = (arm(dx, dy), arm(-dy, dx));
+    let halo = 0.5 * (arm(r * (dx - dy), r * (dx + dy)) + arm(r * (dx + dy), r * (dy - dx)));
+    across - halo > (0.3 * (along - halo)).max(5.0 * sigma)
+}
+
 /// Thick or peaked: an edge-on galaxy (or a jet, a nebula's filament), not a trail. Judged on the smoothed residual
 /// before the top-hat, which would have cut a galaxy's thick middle down to the even, thin ridge of a trail.
-fn is_galaxy(residual: &Plane, seg: &Segment) -> bool {
+fn is_galaxy(residual: &Plane, seg: &Segment, work: &Work, stars: &[Star]) -> bool {
+    // Stars beside the line are masked; one on it stays: it may be the galaxy's core.
+    let residual = &masked(residual, work, stars.iter().filter(|s| seg.project((s.x as f32, s.y as f32)).0 > 2.0));
     let part = |d: f32| -> Vec<f32> {
         let b = band_on(residual, &seg.line, d);
         let (i0, i1) = ((seg.t0 - seg.line.t_min) as usize, ((seg.t1 - seg.line.t_min) as usize).min(b.len() - 1));
@@ -649,18 +722,34 @@ fn is_galaxy(residual: &Plane, seg: &Segment) -> bool {
     let mean = |v: &[f32]| ops::quantile(v, 0.5, usize::MAX).unwrap_or(0.0);
     let level = 0.5 * (mean(&part(ASIDE)) + mean(&part(-ASIDE)));
     let mean = |v: &[f32]| mean(v) - level;
-    let core = part(0.0);
+    // The line found may sit a pixel off a bright trail's ridge (its clipped profile is flat there): centre it.
+    let d0 = [-1.5f32, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5]
+        .into_iter()
+        .map(|d| (d, mean(&part(d))))
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(0.0, |b| b.0);
+    let core = part(d0);
     let centre = mean(&core);
     if centre <= 0.0 {
         return true;
     }
-    let side = 0.5 * (mean(&part(3.0)) + mean(&part(-3.0)));
-    if side > 0.5 * centre {
+    let side = 0.5 * (mean(&part(d0 + 3.0)) + mean(&part(d0 - 3.0)));
+    if side > 0.25 * centre {
         return true;
     }
     // Evenness along the segment, in six pieces: a galaxy fades from its core outwards (wherever the segment
     // catches it), a trail keeps its brightness.
-    let mut pieces: Vec<f32> = core.chunks(core.len().div_ceil(6).max(1)).map(mean).collect();
+    // Pieces mostly under star masks say nothing.
+    let mut pieces: Vec<f32> = core
+        .chunks(core.len().div_ceil(6).max(1))
+        .filter(|c| 3 * c.iter().filter(|v| v.is_finite()).count() >= c.len())
+        .map(mean)
+        .collect();
+    if pieces.is_empty() {
+        return false;
+    }
     pieces.sort_by(f32::total_cmp);
-    pieces[pieces.len() - 1] > 3.0 * pieces[0].max(0.0)
+    // The brightest piece is left out: it may hold a star the trail crosses.
+    let top = if pieces.len() > 2 { pieces[pieces.len() - 2] } else { pieces[pieces.len() - 1] };
+    top > 2.0 * pieces[0].max(0.0)
 }
