@@ -2,8 +2,9 @@
 # Builds the Debian package: target/debian/indi-dso-detector_<version>_<arch>.deb (docs/PACKAGING.md).
 # cargo-deb (installed here with `cargo install --locked` if missing) builds the release binaries and the archive
 # from [package.metadata.deb] in driver/Cargo.toml; this script first stages what the package bundles besides the
-# source tree: the ONNX Runtime library and its licence from the pinned wheel that installers/deps.sh installs (no
-# pip step for the end user; its MIT licence is in the package's copyright file), and the man pages generated from the CLI. PACKAGE_FAST=1 compresses faster (tests).
+# source tree: the ONNX Runtime library and its third-party notices from the pinned wheel that installers/deps.sh
+# installs (no pip step for the end user; its MIT licence is in the package's copyright file), and the man pages
+# generated from the CLI. PACKAGE_FAST=1 compresses faster (the test does).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
