@@ -18,10 +18,14 @@ work=$(mktemp -d /tmp/indiweb-check.XXXXXX)
 venv=${INDIWEB_VENV:-$work/venv}
 web=""
 cleanup() {
-  # Only what this script started: indi-web by its pid, and the indiserver whose FIFO is ours (found by that path).
+  local rc=$?
+  set +e
+  # Only what this script started: indi-web by its pid, and the indiserver whose FIFO is ours (found by that path;
+  # its drivers end when it closes their pipes).
   [ -n "$web" ] && kill "$web" 2>/dev/null && wait "$web" 2>/dev/null
-  for pid in $(pgrep -f -- "-f $work/fifo" || true); do kill "$pid" 2>/dev/null || true; done
+  for pid in $(pgrep -f -- "-f $work/fifo"); do kill "$pid" 2>/dev/null; done
   rm -rf "$work"
+  exit "$rc"
 }
 trap cleanup EXIT
 fail() { echo "indiweb-check: FAIL: $*" >&2; [ -f /tmp/indiserver.log ] && tail -20 /tmp/indiserver.log >&2; exit 1; }

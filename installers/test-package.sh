@@ -19,8 +19,11 @@ echo "== package test: $deb ($(du -h "$deb" | cut -f1))"
 scratch=$(mktemp -d)
 server=""
 cleanup() {
+  local rc=$?
+  set +e
   [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
   rm -rf "$scratch"
+  exit "$rc"
 }
 trap cleanup EXIT
 
