@@ -74,6 +74,16 @@ grep -q "OpenNGC" "$copyright" || fail "copyright lacks the OpenNGC attribution"
 grep -q "DSO Detector" "$root/usr/share/indi/indi_dso_detector.xml" || fail "driver XML"
 ok "unpacked into a scratch root; copyright has GPL-3.0-or-later, CC-BY-SA-4.0 (OpenNGC), Expat (ONNX Runtime)"
 
+# --- the systemd unit: valid for an instance (the user), installed disabled (no maintainer script enables it).
+if command -v systemd-analyze >/dev/null; then
+  mkdir "$scratch/units"
+  cp "$root/usr/lib/systemd/system/indi-dso-detector@.service" "$scratch/units/"
+  ln -s indi-dso-detector@.service "$scratch/units/indi-dso-detector@$(id -un).service"
+  systemd-analyze verify --man=no "$scratch/units/indi-dso-detector@$(id -un).service" \
+    || fail "systemd-analyze verify indi-dso-detector@.service"
+  ok "systemd-analyze verify indi-dso-detector@$(id -un).service"
+fi
+
 # --- the unpacked binaries. HOME and the settings file point into the scratch folder so nothing of the user's is
 # read or written; ONNX Runtime and the models must come from the scratch root (../lib and ../share of the binary).
 export HOME="$scratch/home" XDG_CONFIG_HOME="$scratch/home/.config" DSO_DETECTOR_CONF="$scratch/none.conf"
