@@ -74,6 +74,38 @@ grep -q "OpenNGC" "$copyright" || fail "copyright lacks the OpenNGC attribution"
 grep -q "DSO Detector" "$root/usr/share/indi/indi_dso_detector.xml" || fail "driver XML"
 ok "unpacked into a scratch root; copyright has GPL-3.0-or-later, CC-BY-SA-4.0 (OpenNGC), Expat (ONNX Runtime)"
 
+# --- install, upgrade and removal with dpkg itself, in a scratch dpkg root (its own database; dependencies, which
+# live in the real root, forced): the user's ~/.indi and an edited conffile must survive.
+droot="$scratch/dpkg-root"
+mkdir -p "$droot/var/lib/dpkg/info" "$droot/var/lib/dpkg/updates" "$droot/home/pi/.indi"
+touch "$droot/var/lib/dpkg/status"
+sdpkg() { dpkg --root="$droot" --log="$scratch/dpkg.log" --force-depends "$@" >>"$scratch/dpkg.out" 2>&1 \
+  || { cat "$scratch/dpkg.out"; fail "dpkg $*"; }; }
+user_config="$droot/home/pi/.indi/DSO Detector_config.xml"
+echo '<INDIDriver><newTextVector device="DSO Detector" name="ACTIVE_DEVICES"/></INDIDriver>' >"$user_config"
+cp "$user_config" "$scratch/config.before"
+sdpkg -i "$deb"
+[ -x "$droot/usr/bin/indi_dso_detector" ] || fail "dpkg -i did not install the driver"
+echo 'INDI_DRIVERS="indi_asi_ccd"' >>"$droot/etc/default/indi-dso-detector"
+# The upgrade: the same files as version <version>+1 (repacked, so no second build).
+mkdir "$scratch/repack"
+dpkg-deb -R "$deb" "$scratch/repack/pkg"
+version=$(field Version)
+sed -i "s/^Version: .*/Version: ${version}+upgrade1/" "$scratch/repack/pkg/DEBIAN/control"
+dpkg-deb -Znone -b "$scratch/repack/pkg" "$scratch/repack/next.deb" >/dev/null
+sdpkg -i "$scratch/repack/next.deb"
+[ "$(dpkg-query --admindir="$droot/var/lib/dpkg" -W -f '${Version}' indi-dso-detector)" = "${version}+upgrade1" ] \
+  || fail "the upgrade did not happen"
+grep -q 'indi_asi_ccd' "$droot/etc/default/indi-dso-detector" || fail "the upgrade overwrote the edited conffile"
+cmp -s "$user_config" "$scratch/config.before" || fail "the upgrade changed ~/.indi"
+sdpkg -r indi-dso-detector
+[ ! -e "$droot/usr/bin/indi_dso_detector" ] || fail "dpkg -r left the driver"
+cmp -s "$user_config" "$scratch/config.before" || fail "removal changed ~/.indi"
+sdpkg -P indi-dso-detector
+[ ! -e "$droot/etc/default/indi-dso-detector" ] || fail "purge left the conffile"
+cmp -s "$user_config" "$scratch/config.before" || fail "purge changed ~/.indi"
+ok "dpkg install, upgrade (edited conffile kept), remove, purge in a scratch root; ~/.indi untouched throughout"
+
 # --- the systemd unit: valid for an instance (the user), installed disabled (no maintainer script enables it).
 if command -v systemd-analyze >/dev/null; then
   mkdir "$scratch/units"
