@@ -123,8 +123,13 @@ unset ORT_DYLIB_PATH DSO_YOLO_MODEL DSO_CLASSIFIER_MODEL DSO_PIX2PIX_MODEL DSO_D
 mkdir -p "$HOME"
 "$root/usr/bin/dso-detect" --help | grep -q "deep-sky" || fail "dso-detect --help"
 "$root/usr/bin/dso-detect" --version | grep -q "^dso-detect " || fail "dso-detect --version"
-man -l "$root/usr/share/man/man1/dso-detect-detect.1.gz" 2>/dev/null | grep -q -- "--detector" \
-  || fail "the dso-detect-detect man page does not document --detector"
+if command -v man >/dev/null; then
+  man -l "$root/usr/share/man/man1/dso-detect-detect.1.gz" 2>/dev/null | grep -q -- "--detector" \
+    || fail "the dso-detect-detect man page does not document --detector"
+else
+  zcat "$root/usr/share/man/man1/dso-detect-detect.1.gz" | grep -qF '\-\-detector' \
+    || fail "the dso-detect-detect man page does not document --detector"
+fi
 ok "dso-detect --help, --version, man pages"
 
 # A 256×256 8-bit FITS (a Gaussian blob on a sky) for the detectors: written here, no dependency.
