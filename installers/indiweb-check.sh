@@ -9,10 +9,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 INDIWEB_VERSION=1.2.0
 
-deb=${PACKAGE_DEB:-$(ls -t target/debian/indi-dso-detector_*.deb 2>/dev/null | head -1)}
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+deb=${PACKAGE_DEB:-$(ls -t "$target_dir"/debian/indi-dso-detector_*.deb 2>/dev/null | head -1)}
 if [ -z "$deb" ]; then
   installers/package.sh >/dev/null
-  deb=$(ls -t target/debian/indi-dso-detector_*.deb | head -1)
+  deb=$(ls -t "$target_dir"/debian/indi-dso-detector_*.deb | head -1)
 fi
 work=$(mktemp -d /tmp/indiweb-check.XXXXXX)
 venv=${INDIWEB_VENV:-$work/venv}

@@ -12,7 +12,8 @@ ok() { echo "  ok: $*"; }
 
 if [ -z "${PACKAGE_DEB:-}" ]; then
   PACKAGE_FAST=1 installers/package.sh >/dev/null
-  PACKAGE_DEB=$(ls -t target/debian/indi-dso-detector_*.deb | head -1)
+  target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+  PACKAGE_DEB=$(ls -t "$target_dir"/debian/indi-dso-detector_*.deb | head -1)
 fi
 deb=$PACKAGE_DEB
 echo "== package test: $deb ($(du -h "$deb" | cut -f1))"
