@@ -78,9 +78,11 @@ fn frames_that_arrive_after_each_exposure_never_warn() {
 #[test]
 fn a_chained_camera_whose_frames_never_arrive_is_reported() {
     let Some(upstream) = Server::start(&["indi_simulator_ccd"]) else { return };
+    // Listening before the second server starts: an indiserver that cannot reach a chained device at start exits
+    // ("connect(...): Connection refused", "good bye" — indiserver 1.9.9).
+    let mut camera = upstream.client();
     let chained = format!("CCD Simulator@127.0.0.1:{}", upstream.port());
     let Some(downstream) = Server::start(&[&chained, DRIVER]) else { return };
-    let mut camera = upstream.client();
     camera.send("<getProperties version=\"1.7\"/>\n");
     camera.wait_from(0, secs(15), |m| is_def(m, "CONNECTION") && m.device() == Some("CCD Simulator"));
     camera.send(&connect_xml("CCD Simulator"));
