@@ -5,7 +5,8 @@ set -euo pipefail
 
 need_apt=()
 # stellarium-data: real deep-sky photographs the training-data generator composites (models/datagen).
-for pkg in indi-bin libcfitsio-dev pkg-config python3-pip python3-venv stellarium-data; do
+# dpkg-dev: dpkg-shlibdeps, with which cargo-deb computes the Debian package's library dependencies (package.sh).
+for pkg in indi-bin libcfitsio-dev pkg-config python3-pip python3-venv stellarium-data dpkg-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 # The plate solver (models/src/sky/solve.rs): astrometry.net's solve-field and the Tycho-2 index files 07–19, whose

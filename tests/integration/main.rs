@@ -3,6 +3,7 @@
 
 mod support;
 
+mod arrival;
 mod cli;
 mod config;
 mod heatmaps;

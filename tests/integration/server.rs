@@ -63,6 +63,11 @@ impl Server {
         }
     }
 
+    /// The server's TCP port (for a second server chained to this one).
+    pub(crate) fn port(&self) -> u16 {
+        self.port
+    }
+
     fn log(&self) -> String {
         std::fs::read_to_string(self._dir.path().join("indiserver.log")).unwrap_or_default()
     }

@@ -10,6 +10,7 @@
 //! That keeps every handler testable without a server. Publishing results lives in `results.rs`, the
 //! configuration hooks in `config_hooks.rs`.
 
+mod arrival;
 mod config_hooks;
 mod identify;
 mod quality;
@@ -46,6 +47,9 @@ pub const CCD_FILE_PATH: &str = "CCD_FILE_PATH";
 /// Where such a camera saves its files (libindi's `UPLOAD_SETTINGS.UPLOAD_DIR`): the only folder a
 /// `CCD_FILE_PATH` is read from (see [`crate::local_file`]).
 pub const UPLOAD_SETTINGS: &str = "UPLOAD_SETTINGS";
+/// The camera's exposure (libindi's `CCD_EXPOSURE`): Busy while exposing, Ok when the exposure ended. Watched to tell
+/// when the camera's frames never arrive (`arrival.rs`).
+pub const CCD_EXPOSURE: &str = "CCD_EXPOSURE";
 /// The longest device name `ACTIVE_CCD` and `ACTIVE_TELESCOPE` accept, in bytes. libindi keeps device names in
 /// `char[MAXINDIDEVICE]` buffers of 64 bytes (`indiapi.h`: "implementations are only obliged to support these
 /// lengths"), so no libindi camera or mount has a longer name; twice that leaves room for other implementations
@@ -118,6 +122,8 @@ pub struct Device {
     started: bool,
     /// The camera currently snooped.
     snooped_ccd: Option<String>,
+    /// Whether its exposures end without its frames arriving (a chained server), to warn once.
+    frame_watch: arrival::FrameWatch,
     /// Its upload directory, once it said (`UPLOAD_SETTINGS`).
     upload_dir: Option<PathBuf>,
     frames_processed: u64,
@@ -324,6 +330,7 @@ impl Device {
             defaults: Vec::new(),
             started: false,
             snooped_ccd: None,
+            frame_watch: arrival::FrameWatch::default(),
             upload_dir: None,
             frames_processed: 0,
             frames_dropped: 0,
@@ -457,6 +464,7 @@ impl Device {
             return;
         }
         self.upload_dir = None;
+        self.frame_watch.reset();
         if let Some(old) = self.snooped_ccd.take() {
             self.outbox.push(Message::EnableBlob(EnableBlob {
                 device: old,
@@ -467,7 +475,7 @@ impl Device {
         if ccd.is_empty() {
             return;
         }
-        for name in [CCD_BLOB, CCD_FILE_PATH, UPLOAD_SETTINGS] {
+        for name in [CCD_BLOB, CCD_FILE_PATH, UPLOAD_SETTINGS, CCD_EXPOSURE] {
             self.outbox.push(Message::GetProperties(GetProperties {
                 version: Some("1.7".into()),
                 device: Some(ccd.clone()),
@@ -714,7 +722,16 @@ impl Device {
         if !self.is_connected() {
             return;
         }
+        if set.name == CCD_EXPOSURE {
+            if let Some(n) = set.state.and_then(|s| self.frame_watch.exposure_state(s)) {
+                self.log(Level::Warning, &arrival::warning(&set.device, n));
+            }
+            return;
+        }
         if set.name == CCD_FILE_PATH {
+            if set.state == Some(PropertyState::Ok) {
+                self.frame_watch.frame();
+            }
             return self.snooped_file(set, received);
         }
         if set.name != CCD_BLOB {
@@ -722,6 +739,7 @@ impl Device {
         }
         let Values::Blob(blobs) = set.values else { return };
         let Some(blob) = blobs.into_iter().find(|b| !b.data.is_empty()) else { return };
+        self.frame_watch.frame();
         let source = format!("{}.{}", set.device, set.name);
         self.log(Level::Debug, &format!("frame from {source}: {} bytes, {}", blob.data.len(), blob.format));
         self.queue_frame(blob, source, received);

@@ -1,5 +1,6 @@
 //! BLOB payloads in the forms INDI servers send: inline base64 (one line, or 72-column lines with indentation) and
-//! attached memfds (INDI 1.9.7 – 2.0.1, where the element is empty and the bytes come as a file descriptor).
+//! attached memfds (only INDI 1.9.7 – 1.9.9, Debian 12's version, where the element is empty and the bytes come as a
+//! file descriptor; since 2.0.0 the server converts BLOBs for drivers back to base64).
 //!
 //! Both are cut to the declared `len`: an fpacked `.fits.fz` payload is zero-padded (see INDI-NOTES.md), so the
 //! data may be longer than `len`; shorter is a lie and an error.

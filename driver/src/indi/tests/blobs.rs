@@ -30,7 +30,7 @@ fn set_blob(attributes: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// An attached BLOB as INDI 1.9.7 – 2.0.1 servers send it: an empty element, the bytes in a descriptor.
+/// An attached BLOB as INDI 1.9.7 – 1.9.9 servers send it: an empty element, the bytes in a descriptor.
 pub(super) fn set_attached(len: usize) -> Vec<u8> {
     format!(
         "<setBLOBVector device=\"CCD Simulator\" name=\"CCD1\" state=\"Ok\">\n  \
