@@ -228,21 +228,18 @@ impl NaiveDetector {
         };
         let fwhm = stages.stars.fwhm;
         let s1 = (p.smooth_fwhm * fwhm).max(1.0);
-        let scales: Vec<(Plane, f32)> = [s1, s1 * p.large_scale.max(1.0)]
-            .iter()
-            .map(|&s| {
-                let sm = gaussian_blur(&residual, s);
-                // The noise of the smoothed plane from differences at a lag beyond the kernel (independent
-                // samples)… or, when larger, from the spread of its lower half (median − 16th percentile), which
-                // also holds what star removal and the background model left behind (halos, fills, gradients).
-                let white = noise_sigma(&sm, (3.0 * s).ceil() as usize);
-                let lower = match (quantile(&sm.data, 0.5, 1 << 18), quantile(&sm.data, 0.1587, 1 << 18)) {
-                    (Some(m), Some(q)) => m - q,
-                    _ => 0.0,
-                };
-                (sm, white.max(lower))
-            })
-            .collect();
+        let smoothed = |s: f32| -> (Plane, f32) {
+            let sm = gaussian_blur(&residual, s);
+            // The noise of the smoothed plane from differences at a lag beyond the kernel (independent
+            // samples)… or, when larger, from the spread of its lower half (median − 16th percentile), which
+            // also holds what star removal and the background model left behind (halos, fills, gradients).
+            let white = noise_sigma(&sm, (3.0 * s).ceil() as usize);
+            let lower = match (quantile(&sm.data, 0.5, 1 << 18), quantile(&sm.data, 0.1587, 1 << 18)) {
+                (Some(m), Some(q)) => m - q,
+                _ => 0.0,
+            };
+            (sm, white.max(lower))
+        };
         let rp = RegionParams {
             threshold: p.threshold,
             canny: p.canny,
@@ -253,7 +250,18 @@ impl NaiveDetector {
             min_free_area: std::f32::consts::PI * (p.min_free_radius_fwhm * fwhm).powi(2),
             extent_level: p.extent_sigma * noise,
         };
-        let boxes = regions::candidates(&scales, &stages.stars.mask, &rp);
+        // The small scale's Canny edges and the coarse level need nothing from the large scale: they run beside
+        // its smoothing, on the other core.
+        let small = smoothed(s1);
+        let (large, edges, coarse_found) = std::thread::scope(|scope| {
+            let edges = scope.spawn(|| regions::edges((&small.0, small.1), &rp));
+            let coarse = p.coarse.as_ref().map(|cp| scope.spawn(|| coarse::candidates(&residual, cp)));
+            let large = smoothed(s1 * p.large_scale.max(1.0));
+            let join = "a naive detector stage panicked";
+            (large, edges.join().expect(join), coarse.map(|c| c.join().expect(join)))
+        });
+        let scales = [small, large];
+        let boxes = regions::candidates(&scales, edges.as_ref(), &stages.stars.mask, &rp);
         stages.boxes = boxes
             .into_iter()
             .map(|b| {
@@ -276,8 +284,7 @@ impl NaiveDetector {
             }
             !(peak >= top - 0.02 * (top - bg_level) && masked as f32 > 0.3 * b.area() as f32)
         });
-        if let Some(cp) = &p.coarse {
-            let mut found = coarse::candidates(&residual, cp);
+        if let Some(mut found) = coarse_found {
             let top = found.iter().map(|c| c.snr).fold(0.0f32, f32::max);
             found.retain(|c| c.snr >= p.coarse_dominance * top);
             let big: Vec<(BoxI, f32)> = found

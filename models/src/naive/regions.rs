@@ -131,23 +131,29 @@ fn canny_mask(plane: &Plane, sigma: f32, (low, high): (f32, f32)) -> Mask {
     dilate(&m, 1.0)
 }
 
-/// Candidate boxes from smoothed residual planes `(plane, noise sigma)` (small scale first), with the star mask.
-pub fn candidates(scales: &[(Plane, f32)], stars: &Mask, p: &RegionParams) -> Vec<BoxI> {
+/// The closed Canny edges of the small-scale plane `(plane, noise sigma)` that [`candidates`] unites with its
+/// thresholds (`p.canny`); `None` when Canny is off or the plane cannot have edges. Separate so that it can run
+/// beside the large scale's smoothing.
+pub fn edges((plane, sigma): (&Plane, f32), p: &RegionParams) -> Option<Mask> {
+    let c = p.canny?;
+    (!sigma.is_nan() && sigma > 0.0 && plane.width >= 3 && plane.height >= 3).then(|| canny_mask(plane, sigma, c))
+}
+
+/// Candidate boxes from smoothed residual planes `(plane, noise sigma)` (small scale first), the small scale's
+/// [`edges`], and the star mask.
+pub fn candidates(scales: &[(Plane, f32)], edges: Option<&Mask>, stars: &Mask, p: &RegionParams) -> Vec<BoxI> {
     let Some((first, _)) = scales.first() else { return Vec::new() };
     let (w, h) = (first.width, first.height);
     let mut mask = Mask::new(w, h);
-    for (i, (plane, sigma)) in scales.iter().enumerate() {
+    for (plane, sigma) in scales {
         if sigma.is_nan() || *sigma <= 0.0 || plane.width != w || plane.height != h {
             continue;
         }
         let t = threshold_mask(plane, *sigma, p.threshold);
         mask.data.iter_mut().zip(&t.data).for_each(|(m, t)| *m |= *t);
-        if let (0, Some(c)) = (i, p.canny) {
-            if w >= 3 && h >= 3 {
-                let e = canny_mask(plane, *sigma, c);
-                mask.data.iter_mut().zip(&e.data).for_each(|(m, e)| *m |= *e);
-            }
-        }
+    }
+    if let Some(e) = edges.filter(|e| e.width == w && e.height == h) {
+        mask.data.iter_mut().zip(&e.data).for_each(|(m, e)| *m |= *e);
     }
     let img = GrayImage::from_fn(w as u32, h as u32, |x, y| Luma([u8::from(mask.data[y as usize * w + x as usize])]));
     let labels = connected_components(&img, Connectivity::Eight, Luma([0u8]));
@@ -269,7 +275,8 @@ mod tests {
             min_free_area: 1000.0,
             extent_level: 0.0,
         };
-        let boxes = candidates(&[(plane, 1.0)], &Mask::new(w, h), &p);
+        let e = edges((&plane, 1.0), &p);
+        let boxes = candidates(&[(plane, 1.0)], e.as_ref(), &Mask::new(w, h), &p);
         assert_eq!(boxes, vec![BoxI { x0: 20, y0: 55, x1: 45, y1: 75 }]);
     }
 }

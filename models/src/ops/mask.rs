@@ -141,28 +141,35 @@ pub fn fill_holes(mask: &Mask, max_area: usize) -> Mask {
 /// Squared distance from every pixel to the nearest set pixel (infinite when the mask is empty).
 pub fn distance_squared(mask: &Mask) -> Vec<f32> {
     let (w, h) = (mask.width, mask.height);
-    let mut grid: Vec<f32> = mask.data.iter().map(|&b| if b { 0.0 } else { FAR }).collect();
-    let n = w.max(h);
-    let (mut f, mut d, mut v, mut z) = (vec![0.0f32; n], vec![0.0f32; n], vec![0usize; n], vec![0.0f32; n + 1]);
-    for x in 0..w {
-        for y in 0..h {
-            f[y] = grid[y * w + x];
+    // Columns first, on the transpose so that both passes run over rows (and over bands of rows in parallel).
+    let mut cols: Vec<f32> = vec![FAR; w * h];
+    super::par_rows(&mut cols, h, |x0, band| {
+        let (mut d, mut v, mut z) = (vec![0.0f32; h], vec![0usize; h], vec![0.0f32; h + 1]);
+        let mut f = vec![0.0f32; h];
+        for (dx, col) in band.chunks_exact_mut(h).enumerate() {
+            let x = x0 + dx;
+            for (y, fy) in f.iter_mut().enumerate() {
+                *fy = if mask.data[y * w + x] { 0.0 } else { FAR };
+            }
+            edt_1d(&f, &mut d, &mut v, &mut z);
+            col.copy_from_slice(&d);
         }
-        edt_1d(&f[..h], &mut d[..h], &mut v, &mut z);
-        for y in 0..h {
-            grid[y * w + x] = d[y];
+    });
+    let mut grid = vec![0.0f32; w * h];
+    super::par_rows(&mut grid, w, |y0, band| {
+        let (mut d, mut v, mut z) = (vec![0.0f32; w], vec![0usize; w], vec![0.0f32; w + 1]);
+        let mut f = vec![0.0f32; w];
+        for (dy, row) in band.chunks_exact_mut(w).enumerate() {
+            let y = y0 + dy;
+            for (x, fx) in f.iter_mut().enumerate() {
+                *fx = cols[x * h + y];
+            }
+            edt_1d(&f, &mut d, &mut v, &mut z);
+            for (g, &dv) in row.iter_mut().zip(&d) {
+                *g = if dv >= FAR * 0.5 { f32::INFINITY } else { dv };
+            }
         }
-    }
-    for y in 0..h {
-        f[..w].copy_from_slice(&grid[y * w..(y + 1) * w]);
-        edt_1d(&f[..w], &mut d[..w], &mut v, &mut z);
-        grid[y * w..(y + 1) * w].copy_from_slice(&d[..w]);
-    }
-    for g in &mut grid {
-        if *g >= FAR * 0.5 {
-            *g = f32::INFINITY;
-        }
-    }
+    });
     grid
 }
 
@@ -172,8 +179,33 @@ pub fn dilate(mask: &Mask, radius: f32) -> Mask {
         return mask.clone();
     }
     let r2 = radius * radius;
+    if radius < 3.0 {
+        return dilate_small(mask, r2);
+    }
     let data = distance_squared(mask).into_iter().map(|d| d <= r2).collect();
     Mask { width: mask.width, height: mask.height, data }
+}
+
+/// [`dilate`] for small radii: each set pixel sets the few offsets within the disk (the same pixels as the distance
+/// transform's `d² ≤ r²`, without its two passes over the plane).
+fn dilate_small(mask: &Mask, r2: f32) -> Mask {
+    let (w, h) = (mask.width, mask.height);
+    let r = r2.sqrt().floor() as isize;
+    let offsets: Vec<(isize, isize)> = (-r..=r)
+        .flat_map(|dy| (-r..=r).map(move |dx| (dx, dy)))
+        .filter(|&(dx, dy)| (dx * dx + dy * dy) as f32 <= r2)
+        .collect();
+    let mut out = Mask::new(w, h);
+    for (i, _) in mask.data.iter().enumerate().filter(|(_, &b)| b) {
+        let (x, y) = ((i % w) as isize, (i / w) as isize);
+        for &(dx, dy) in &offsets {
+            let (sx, sy) = (x + dx, y + dy);
+            if sx >= 0 && sy >= 0 && (sx as usize) < w && (sy as usize) < h {
+                out.data[sy as usize * w + sx as usize] = true;
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -220,5 +252,40 @@ mod tests {
         disk.paint_disk(10.0, 10.0, 3.0);
         assert_eq!(g, disk);
         assert_eq!(dilate(&Mask::new(4, 3), 5.0).count(), 0);
+    }
+
+    #[test]
+    fn small_dilations_match_the_distance_transform() {
+        let (w, h) = (37, 23);
+        let mut m = Mask::new(w, h);
+        let mut state = 12345u32;
+        for px in m.data.iter_mut() {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            *px = state >> 28 == 0; // one pixel in 16, some at the edges
+        }
+        for r in [0.5f32, 1.0, 1.5, 2.0, 2.5, 2.99] {
+            let r2 = r * r;
+            let by_edt =
+                Mask { width: w, height: h, data: distance_squared(&m).into_iter().map(|d| d <= r2).collect() };
+            assert_eq!(dilate(&m, r), by_edt, "radius {r}");
+        }
+    }
+
+    #[test]
+    fn the_parallel_distance_transform_matches_brute_force_on_a_large_mask() {
+        // Large enough (> ¼ Mpx) for the bands to run on several threads.
+        let (w, h) = (700, 400);
+        let mut m = Mask::new(w, h);
+        let pts = [(3usize, 5usize), (650, 390), (350, 200), (699, 0)];
+        for &(x, y) in &pts {
+            m.data[y * w + x] = true;
+        }
+        let d = distance_squared(&m);
+        for y in (0..h).step_by(7) {
+            for x in (0..w).step_by(11) {
+                let best = pts.iter().map(|&(px, py)| (x as f32 - px as f32).powi(2) + (y as f32 - py as f32).powi(2));
+                assert_eq!(d[y * w + x], best.fold(f32::INFINITY, f32::min), "({x}, {y})");
+            }
+        }
     }
 }

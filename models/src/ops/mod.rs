@@ -155,6 +155,25 @@ fn gaussian_kernel(sigma: f32) -> Vec<f32> {
     k.into_iter().map(|v| v / s).collect()
 }
 
+/// Runs `f(first_row, rows)` over bands of whole rows of `data` (`width` samples each), on up to four threads when
+/// the plane is large enough (a quarter megapixel) for the threads to pay for themselves; rows are independent.
+pub fn par_rows(data: &mut [f32], width: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
+    let rows = data.len().checked_div(width).unwrap_or(0);
+    let threads =
+        if data.len() < 1 << 18 { 1 } else { std::thread::available_parallelism().map_or(1, |c| c.get().min(4)) };
+    if threads <= 1 || rows < 2 * threads {
+        f(0, data);
+        return;
+    }
+    let band = rows.div_ceil(threads);
+    std::thread::scope(|scope| {
+        for (i, chunk) in data.chunks_mut(band * width).enumerate() {
+            let f = &f;
+            scope.spawn(move || f(i * band, chunk));
+        }
+    });
+}
+
 /// Separable Gaussian blur with edge samples repeated outwards; `sigma <= 0` returns a copy.
 pub fn gaussian_blur(plane: &Plane, sigma: f32) -> Plane {
     if sigma.is_nan() || sigma <= 0.0 || plane.data.is_empty() {
@@ -164,27 +183,32 @@ pub fn gaussian_blur(plane: &Plane, sigma: f32) -> Plane {
     let r = (k.len() / 2) as isize;
     let (w, h) = (plane.width, plane.height);
     let mut tmp = vec![0.0f32; w * h];
-    let mut padded = vec![0.0f32; w.max(h) + 2 * r as usize];
-    for y in 0..h {
-        let row = &plane.data[y * w..(y + 1) * w];
-        for (i, p) in padded[..w + 2 * r as usize].iter_mut().enumerate() {
-            *p = row[(i as isize - r).clamp(0, w as isize - 1) as usize];
-        }
-        for x in 0..w {
-            tmp[y * w + x] = k.iter().zip(&padded[x..]).map(|(a, b)| a * b).sum();
-        }
-    }
-    let mut out = vec![0.0f32; w * h];
-    // Vertical pass row by row (cache friendly): out[y] = Σ k[i] · tmp[clamp(y + i − r)].
-    for y in 0..h {
-        let dst = &mut out[y * w..(y + 1) * w];
-        for (i, &kv) in k.iter().enumerate() {
-            let sy = (y as isize + i as isize - r).clamp(0, h as isize - 1) as usize;
-            for (d, s) in dst.iter_mut().zip(&tmp[sy * w..(sy + 1) * w]) {
-                *d += kv * s;
+    par_rows(&mut tmp, w, |y0, band| {
+        let mut padded = vec![0.0f32; w + 2 * r as usize];
+        for (dy, dst) in band.chunks_exact_mut(w).enumerate() {
+            let y = y0 + dy;
+            let row = &plane.data[y * w..(y + 1) * w];
+            for (i, p) in padded.iter_mut().enumerate() {
+                *p = row[(i as isize - r).clamp(0, w as isize - 1) as usize];
+            }
+            for (x, d) in dst.iter_mut().enumerate() {
+                *d = k.iter().zip(&padded[x..]).map(|(a, b)| a * b).sum();
             }
         }
-    }
+    });
+    let mut out = vec![0.0f32; w * h];
+    // Vertical pass row by row (cache friendly): out[y] = Σ k[i] · tmp[clamp(y + i − r)].
+    par_rows(&mut out, w, |y0, band| {
+        for (dy, dst) in band.chunks_exact_mut(w).enumerate() {
+            let y = y0 + dy;
+            for (i, &kv) in k.iter().enumerate() {
+                let sy = (y as isize + i as isize - r).clamp(0, h as isize - 1) as usize;
+                for (d, s) in dst.iter_mut().zip(&tmp[sy * w..(sy + 1) * w]) {
+                    *d += kv * s;
+                }
+            }
+        }
+    });
     Plane { width: w, height: h, data: out }
 }
 

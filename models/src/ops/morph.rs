@@ -57,37 +57,41 @@ fn disk_filter(plane: &Plane, radius: usize, max: bool) -> Plane {
     distinct.sort_unstable();
     distinct.dedup();
     // Row filters for every distinct run length, each a full plane.
-    let (mut g, mut h) = (Vec::new(), Vec::new());
     let rows: Vec<Vec<f32>> = distinct
         .iter()
         .map(|&hw| {
             let mut out = vec![0.0f32; w * hgt];
-            for y in 0..hgt {
-                running_extreme(&plane.data[y * w..(y + 1) * w], hw, max, &mut out[y * w..(y + 1) * w], &mut g, &mut h);
-            }
+            super::par_rows(&mut out, w, |y0, band| {
+                let (mut g, mut h) = (Vec::new(), Vec::new());
+                for (dy, dst) in band.chunks_exact_mut(w).enumerate() {
+                    let y = y0 + dy;
+                    running_extreme(&plane.data[y * w..(y + 1) * w], hw, max, dst, &mut g, &mut h);
+                }
+            });
             out
         })
         .collect();
     let pad = if max { f32::NEG_INFINITY } else { f32::INFINITY };
     let mut out = vec![pad; w * hgt];
     let r = radius as isize;
-    for (i, &hw) in hws.iter().enumerate() {
-        let dy = i as isize - r;
-        let src = &rows[distinct.binary_search(&hw).unwrap_or(0)];
-        for y in 0..hgt {
-            let sy = y as isize + dy;
-            if sy < 0 || sy >= hgt as isize {
-                continue;
-            }
-            let srow = &src[sy as usize * w..(sy as usize + 1) * w];
-            let drow = &mut out[y * w..(y + 1) * w];
-            if max {
-                drow.iter_mut().zip(srow).for_each(|(d, s)| *d = d.max(*s));
-            } else {
-                drow.iter_mut().zip(srow).for_each(|(d, s)| *d = d.min(*s));
+    super::par_rows(&mut out, w, |y0, band| {
+        for (i, &hw) in hws.iter().enumerate() {
+            let dy = i as isize - r;
+            let src = &rows[distinct.binary_search(&hw).unwrap_or(0)];
+            for (by, drow) in band.chunks_exact_mut(w).enumerate() {
+                let sy = (y0 + by) as isize + dy;
+                if sy < 0 || sy >= hgt as isize {
+                    continue;
+                }
+                let srow = &src[sy as usize * w..(sy as usize + 1) * w];
+                if max {
+                    drow.iter_mut().zip(srow).for_each(|(d, s)| *d = d.max(*s));
+                } else {
+                    drow.iter_mut().zip(srow).for_each(|(d, s)| *d = d.min(*s));
+                }
             }
         }
-    }
+    });
     Plane { width: w, height: hgt, data: out }
 }
 
