@@ -107,7 +107,23 @@ pub fn analyse_frame(
     naming: &Naming,
 ) -> Result<Analysis, String> {
     let name = detector.name().to_owned();
-    let found = catch_unwind(AssertUnwindSafe(|| detector.detect(frame)))
+    // What does not depend on the detections — the quality measures and the annotated image's stretched picture —
+    // is made on a second thread while the detector runs.
+    let (found, (measures, preview)) = std::thread::scope(|scope| {
+        let beside = scope.spawn(|| {
+            let measures = outputs.triage.then(|| triage(frame)).flatten();
+            let preview = outputs.annotated.then(|| {
+                catch_unwind(AssertUnwindSafe(|| annotate::Preview::of(frame, outputs.max_side)))
+                    .map_err(|p| format!("annotated image crashed: {}", panic_message(&p)))
+                    .and_then(|r| r.map_err(|e| format!("annotated image: {e}")))
+            });
+            (measures, preview)
+        });
+        let found = catch_unwind(AssertUnwindSafe(|| detector.detect(frame)));
+        // Both closures catch their panics: joining cannot fail.
+        (found, beside.join().unwrap_or((None, Some(Err("annotated image: its thread ended".into())))))
+    });
+    let found = found
         .map_err(|p| format!("detector '{name}' crashed: {}", panic_message(&p)))?
         .map_err(|e| format!("detector '{name}': {e}"))?;
     let detections = select(found.objects, frame.width, frame.height, selection);
@@ -146,15 +162,12 @@ pub fn analyse_frame(
         }
         None => naming::unplaced_target(&mut report, target.as_deref()),
     }
-    let measures = outputs.triage.then(|| triage(frame)).flatten();
     let trails = measures.as_ref().map_or(&[][..], |m| m.trails.as_slice());
-    let annotated = if outputs.annotated {
-        Some(
-            annotate::annotated_jpeg_with_trails(frame, &report.picture_labels(), trails, 85, outputs.max_side)
-                .map_err(|e| format!("annotated image: {e}"))?,
-        )
-    } else {
-        None
+    let annotated = match preview {
+        Some(preview) => Some(
+            preview?.into_jpeg(&report.picture_labels(), trails, 85).map_err(|e| format!("annotated image: {e}"))?,
+        ),
+        None => None,
     };
     let heatmap = match (&found.heatmap, outputs.heatmap) {
         (Some(map), true) => Some(

@@ -87,8 +87,9 @@ def main():
     ap.add_argument("frame")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--max-side", type=int, default=0, help="annotated JPEG's longest side (0: full size)")
+    ap.add_argument("--threads", type=int, default=1, help="OpenCV's threads (numpy's work stays on one)")
     a = ap.parse_args()
-    cv2.setNumThreads(1)  # the driver's worker is one thread too
+    cv2.setNumThreads(a.threads)
     blob = base64.b64encode(open(a.frame, "rb").read())
     times = []
     for _ in range(a.rounds):

@@ -378,36 +378,66 @@ pub fn annotated_jpeg_with_trails(
     quality: u8,
     max_side: usize,
 ) -> Result<Vec<u8>, AnnotateError> {
-    let factor = preview_factor(frame.width, frame.height, max_side);
-    let preview = binned(frame, factor);
-    let (frame, factor) = match &preview {
-        Some(small) => (small, factor),
-        None => (frame, 1),
-    };
-    let mut image = to_rgb8(frame);
-    if image.width() == 0 || image.height() == 0 {
-        return Err(AnnotateError::Size(format!("frame {}×{} has nothing to show", frame.width, frame.height)));
+    Preview::of(frame, max_side)?.into_jpeg(detections, trails, quality)
+}
+
+/// The stretched picture of a frame, binned to the preview size, before anything is drawn on it: what does not
+/// depend on the detections, so that the driver makes it while the detector runs.
+#[derive(Clone, Debug)]
+pub struct Preview {
+    image: RgbImage,
+    /// Binning factor from the frame to the picture.
+    factor: usize,
+}
+
+impl Preview {
+    /// The picture of `frame`, binned first when its longest side exceeds `max_side` (0: no limit) by
+    /// [`preview_factor`] and stretched after binning.
+    pub fn of(frame: &Frame, max_side: usize) -> Result<Self, AnnotateError> {
+        let factor = preview_factor(frame.width, frame.height, max_side);
+        let preview = binned(frame, factor);
+        let (small, factor) = match &preview {
+            Some(small) => (small, factor),
+            None => (frame, 1),
+        };
+        let image = to_rgb8(small);
+        if image.width() == 0 || image.height() == 0 {
+            return Err(AnnotateError::Size(format!("frame {}×{} has nothing to show", small.width, small.height)));
+        }
+        if u16::try_from(image.width()).is_err() || u16::try_from(image.height()).is_err() {
+            return Err(AnnotateError::Size(format!(
+                "JPEG is limited to 65535 pixels a side, not {}×{}",
+                small.width, small.height
+            )));
+        }
+        Ok(Self { image, factor })
     }
-    draw_detections_mut(&mut image, &scaled(detections, factor));
-    let s = factor.max(1) as f32;
-    let trails: Vec<crate::quality::Trail> = trails
-        .iter()
-        .map(|t| crate::quality::Trail { x0: t.x0 / s, y0: t.y0 / s, x1: t.x1 / s, y1: t.y1 / s, ..t.clone() })
-        .collect();
-    draw_trails_mut(&mut image, &trails);
-    let (Ok(w), Ok(h)) = (u16::try_from(image.width()), u16::try_from(image.height())) else {
-        return Err(AnnotateError::Size(format!(
-            "JPEG is limited to 65535 pixels a side, not {w}×{h}",
-            w = frame.width,
-            h = frame.height
-        )));
-    };
-    let mut out = Vec::with_capacity(image.as_raw().len() / 8);
-    // jpeg-encoder (AVX2 when the CPU has it) encodes ~4× faster than the `image` crate's baseline encoder.
-    jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100))
-        .encode(image.as_raw(), w, h, jpeg_encoder::ColorType::Rgb)
-        .map_err(|e| AnnotateError::Encode(e.to_string()))?;
-    Ok(out)
+
+    /// The detections and trails (in frame pixels) drawn, as JPEG bytes (`quality` 1–100).
+    pub fn into_jpeg(
+        mut self,
+        detections: &[Detection],
+        trails: &[crate::quality::Trail],
+        quality: u8,
+    ) -> Result<Vec<u8>, AnnotateError> {
+        let factor = self.factor;
+        let image = &mut self.image;
+        draw_detections_mut(image, &scaled(detections, factor));
+        let s = factor.max(1) as f32;
+        let trails: Vec<crate::quality::Trail> = trails
+            .iter()
+            .map(|t| crate::quality::Trail { x0: t.x0 / s, y0: t.y0 / s, x1: t.x1 / s, y1: t.y1 / s, ..t.clone() })
+            .collect();
+        draw_trails_mut(image, &trails);
+        // Checked by `of`.
+        let (w, h) = (image.width() as u16, image.height() as u16);
+        let mut out = Vec::with_capacity(image.as_raw().len() / 8);
+        // jpeg-encoder (AVX2 when the CPU has it) encodes ~4× faster than the `image` crate's baseline encoder.
+        jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100))
+            .encode(image.as_raw(), w, h, jpeg_encoder::ColorType::Rgb)
+            .map_err(|e| AnnotateError::Encode(e.to_string()))?;
+        Ok(out)
+    }
 }
 
 /// Value levels of the heat-map lookup table: finer than the eye or 8-bit output can tell apart.
