@@ -12,9 +12,9 @@
 //! that overlap are merged, since one galaxy or nebula often breaks into several regions.
 
 use image::{GrayImage, Luma};
-use imageproc::edges::canny;
 use imageproc::region_labelling::{connected_components, Connectivity};
 
+use crate::ops::canny::canny;
 use crate::ops::mask::{dilate, Mask};
 use crate::ops::Plane;
 
@@ -107,11 +107,14 @@ pub struct RegionParams {
     pub extent_level: f32,
 }
 
-/// Gain of the 8-bit plane given to imageproc's Canny: grey levels per noise sigma; 0 σ maps to level 32, so the
-/// plane spans −2 σ … +14 σ and faint borders are not lost to quantisation.
-const CANNY_GAIN: f32 = 16.0;
-/// Sobel's response to a ramp of slope 1 grey level per pixel (the 3×3 kernel's weights on one side sum to 4,
-/// across a two-pixel baseline).
+/// The range, in noise sigmas, the Canny edges are taken over: −2 σ … +14 σ, what the 8-bit plane given to
+/// imageproc's Canny spanned before [`crate::ops::canny`] (kept so that the edges did not move). Inside cores
+/// brighter than that there are no edges, and none are needed: the threshold mask holds them already.
+const CANNY_RANGE: (f32, f32) = (-2.0, 223.0 / 16.0);
+/// Blur of the Canny stage, pixels (imageproc's, kept likewise).
+const CANNY_SIGMA: f32 = 1.4;
+/// Sobel's response to a ramp of slope 1 per pixel (the 3×3 kernel's weights on one side sum to 4, across a
+/// two-pixel baseline).
 const SOBEL_GAIN: f32 = 8.0;
 
 /// Binary mask of `plane / sigma > threshold`.
@@ -122,13 +125,10 @@ fn threshold_mask(plane: &Plane, sigma: f32, threshold: f32) -> Mask {
 
 /// Canny edges of a smoothed plane (noise `sigma`), closed by one pixel so that broken outlines connect.
 fn canny_mask(plane: &Plane, sigma: f32, (low, high): (f32, f32)) -> Mask {
-    let img = GrayImage::from_fn(plane.width as u32, plane.height as u32, |x, y| {
-        let v = 32.0 + CANNY_GAIN * plane.at(x as usize, y as usize) / sigma;
-        Luma([v.clamp(0.0, 255.0) as u8])
-    });
-    let edges = canny(&img, SOBEL_GAIN * CANNY_GAIN * low, SOBEL_GAIN * CANNY_GAIN * high);
-    let m = Mask { width: plane.width, height: plane.height, data: edges.pixels().map(|p| p.0[0] > 0).collect() };
-    dilate(&m, 1.0)
+    let (lo, hi) = CANNY_RANGE;
+    let data = plane.data.iter().map(|v| (v / sigma).clamp(lo, hi)).collect();
+    let sigmas = Plane { width: plane.width, height: plane.height, data };
+    dilate(&canny(&sigmas, CANNY_SIGMA, SOBEL_GAIN * low, SOBEL_GAIN * high), 1.0)
 }
 
 /// The closed Canny edges of the small-scale plane `(plane, noise sigma)` that [`candidates`] unites with its

@@ -6,6 +6,7 @@
 //! with disks ([`morph`]), binary masks and their growth ([`mask`]), and filling masked holes ([`inpaint`]).
 //! Each is a free function `f(&Plane, …) -> Plane`, in the style of imageproc, and none panics on small or flat input.
 
+pub mod canny;
 pub mod inpaint;
 pub mod mask;
 pub mod morph;
