@@ -5,6 +5,9 @@
 //! cargo run --release -p dso-models --example triage_eval [-- SESSIONS TRAIL_FRAMES]
 //! ```
 //!
+//! `TRIAGE_EVAL_SEED=N` draws another set of trail frames (2026 by default, the set the trail detector was tuned
+//! on; `docs/TRIAGE.md` reports 2027 and 2028 too).
+//!
 //! Trails: 1280×1024 frames, two thirds with one or two trails — faint (1–2 σ peak), medium (2–5 σ) or bright
 //! (5–50 σ); short (15–35 % of the width) or crossing the frame; a third passing within 15 px of a bright star, anywhere along the trail —
 //! among fields with diffraction spikes (half the frames) and edge-on galaxies (a third). A found trail matches a
