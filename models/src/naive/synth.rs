@@ -107,6 +107,20 @@ pub fn add_star_field(p: &mut Plane, count: usize, min_peak: f32, max_peak: f32,
     }
 }
 
+/// The benchmarks' frame (`naive_bench`, `triage_bench`): a linear mono frame quantised to 16 bits, sky at 1000 ADU
+/// with 20 ADU of noise, a star field and one galaxy, sized for `w × h` (FWHM and galaxy grow with the frame).
+pub fn bench_frame(w: usize, h: usize) -> dso_plugin_api::Frame {
+    let mut rng = Rng::new(42);
+    let scale = (w.max(h) as f32 / 1024.0).max(1.0);
+    let mut p = Plane::filled(w, h, 1000.0 / 65535.0);
+    add_star_field(&mut p, w * h / 2000, 0.002, 0.9, 2.5 * scale, &mut rng);
+    let g = Galaxy { x: w as f32 * 0.6, y: h as f32 * 0.4, peak: 0.004, re: 20.0 * scale, n: 1.0, q: 0.6, angle: 0.4 };
+    add_galaxy(&mut p, &g);
+    add_noise(&mut p, 20.0 / 65535.0, &mut rng);
+    let data = p.data.iter().map(|v| (v.clamp(0.0, 1.0) * 65535.0).round() / 65535.0).collect();
+    dso_plugin_api::Frame::new(w, h, vec![data], dso_plugin_api::Encoding::Linear).expect("valid frame")
+}
+
 /// The bounding box `[x, y, width, height]` of the pixels of `p` above `level`, if any.
 pub fn extent(p: &Plane, level: f32) -> Option<[f32; 4]> {
     let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);

@@ -25,58 +25,50 @@ pub fn canny(plane: &Plane, sigma: f32, low: f32, high: f32) -> Mask {
         return edges;
     }
     let b = gaussian_blur(plane, sigma);
-    let at = |x: isize, y: isize| b.data[y.clamp(0, h as isize - 1) as usize * w + x.clamp(0, w as isize - 1) as usize];
+    let at = |x: usize, y: usize, dx: isize, dy: isize| b.at_clamped(x as isize + dx, y as isize + dy);
     // Gradient magnitude, and the sector of its direction: 0 along x, 1 along the y = x diagonal, 2 along y,
     // 3 along the y = −x diagonal (image rows grow downwards).
-    let mut mag = vec![0.0f32; w * h];
-    let mut sector = vec![0u8; w * h];
-    {
-        let sectors = std::sync::Mutex::new(Vec::new());
-        par_rows(&mut mag, w, |y0, band| {
-            let mut sec = vec![0u8; band.len()];
-            for (i, m) in band.iter_mut().enumerate() {
-                let (x, y) = ((i % w) as isize, (y0 + i / w) as isize);
-                let gx = at(x + 1, y - 1) + 2.0 * at(x + 1, y) + at(x + 1, y + 1)
-                    - at(x - 1, y - 1)
-                    - 2.0 * at(x - 1, y)
-                    - at(x - 1, y + 1);
-                let gy = at(x - 1, y + 1) + 2.0 * at(x, y + 1) + at(x + 1, y + 1)
-                    - at(x - 1, y - 1)
-                    - 2.0 * at(x, y - 1)
-                    - at(x + 1, y - 1);
-                *m = gx.hypot(gy);
-                let (ax, ay) = (gx.abs(), gy.abs());
-                sec[i] = if ay <= TAN_22_5 * ax {
-                    0
-                } else if ay >= TAN_67_5 * ax {
-                    2
-                } else if (gx > 0.0) == (gy > 0.0) {
-                    1
-                } else {
-                    3
-                };
-            }
-            sectors.lock().unwrap_or_else(|e| e.into_inner()).push((y0, sec));
-        });
-        for (y0, sec) in sectors.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            sector[y0 * w..y0 * w + sec.len()].copy_from_slice(&sec);
+    let mut grad = vec![(0.0f32, 0u8); w * h];
+    par_rows(&mut grad, w, |y0, band| {
+        for (i, g) in band.iter_mut().enumerate() {
+            let (x, y) = (i % w, y0 + i / w);
+            let gx = at(x, y, 1, -1) + 2.0 * at(x, y, 1, 0) + at(x, y, 1, 1)
+                - at(x, y, -1, -1)
+                - 2.0 * at(x, y, -1, 0)
+                - at(x, y, -1, 1);
+            let gy = at(x, y, -1, 1) + 2.0 * at(x, y, 0, 1) + at(x, y, 1, 1)
+                - at(x, y, -1, -1)
+                - 2.0 * at(x, y, 0, -1)
+                - at(x, y, 1, -1);
+            let (ax, ay) = (gx.abs(), gy.abs());
+            let sector = if ay <= TAN_22_5 * ax {
+                0
+            } else if ay >= TAN_67_5 * ax {
+                2
+            } else if (gx > 0.0) == (gy > 0.0) {
+                1
+            } else {
+                3
+            };
+            *g = (gx.hypot(gy), sector);
         }
-    }
+    });
+    let mag = |i: usize| grad[i].0;
     // Non-maximum suppression: a pixel stays when no neighbour along its gradient is stronger (ties: the one
     // before it wins, so a flat-topped ridge keeps one pixel).
     let mut thin = vec![0.0f32; w * h];
     par_rows(&mut thin, w, |y0, band| {
         for (i, t) in band.iter_mut().enumerate() {
             let (x, y) = (i % w, y0 + i / w);
-            let m = mag[y * w + x];
+            let (m, sector) = grad[y * w + x];
             if m < low || x == 0 || y == 0 || x + 1 == w || y + 1 == h {
                 continue;
             }
-            let (a, c) = match sector[y * w + x] {
-                0 => (mag[y * w + x - 1], mag[y * w + x + 1]),
-                1 => (mag[(y - 1) * w + x - 1], mag[(y + 1) * w + x + 1]),
-                2 => (mag[(y - 1) * w + x], mag[(y + 1) * w + x]),
-                _ => (mag[(y - 1) * w + x + 1], mag[(y + 1) * w + x - 1]),
+            let (a, c) = match sector {
+                0 => (mag(y * w + x - 1), mag(y * w + x + 1)),
+                1 => (mag((y - 1) * w + x - 1), mag((y + 1) * w + x + 1)),
+                2 => (mag((y - 1) * w + x), mag((y + 1) * w + x)),
+                _ => (mag((y - 1) * w + x + 1), mag((y + 1) * w + x - 1)),
             };
             if m > a && m >= c {
                 *t = m;

@@ -158,7 +158,7 @@ fn gaussian_kernel(sigma: f32) -> Vec<f32> {
 
 /// Runs `f(first_row, rows)` over bands of whole rows of `data` (`width` samples each), on up to four threads when
 /// the plane is large enough (a quarter megapixel) for the threads to pay for themselves; rows are independent.
-pub fn par_rows(data: &mut [f32], width: usize, f: impl Fn(usize, &mut [f32]) + Sync) {
+pub fn par_rows<T: Send>(data: &mut [T], width: usize, f: impl Fn(usize, &mut [T]) + Sync) {
     let rows = data.len().checked_div(width).unwrap_or(0);
     let threads =
         if data.len() < 1 << 18 { 1 } else { std::thread::available_parallelism().map_or(1, |c| c.get().min(4)) };
