@@ -116,9 +116,17 @@ pub fn analyse_file(
                 an.report.update = None;
                 an.report.latency_ms = latency;
                 if outputs.annotated {
+                    // Redrawn with the names, and with the trails the first picture had.
+                    let trails = an.quality.as_ref().map_or(&[][..], |m| m.trails.as_slice());
                     an.annotated = Some(
-                        annotate::annotated_jpeg(&frame, &an.report.picture_labels(), 85, outputs.max_side)
-                            .map_err(|e| format!("annotated image: {e}"))?,
+                        annotate::annotated_jpeg_with_trails(
+                            &frame,
+                            &an.report.picture_labels(),
+                            trails,
+                            85,
+                            outputs.max_side,
+                        )
+                        .map_err(|e| format!("annotated image: {e}"))?,
                     );
                 }
             }
