@@ -11,6 +11,7 @@ use base64::Engine as _;
 
 use super::message::*;
 use super::values::{format_number, format_timestamp};
+use super::vector::*;
 
 /// Raw bytes per 72-character base64 line.
 const LINE_BYTES: usize = 54;

@@ -44,6 +44,7 @@ mod parse;
 mod transport;
 mod tree;
 mod values;
+mod vector;
 
 #[cfg(test)]
 mod tests;
@@ -53,9 +54,12 @@ pub use encode::{to_xml, write_message};
 pub(crate) use error::shorten;
 pub use error::{ErrorKind, ProtocolError};
 pub use message::{
-    BlobEnable, DefBlob, DefElements, DefLight, DefNumber, DefSwitch, DefText, DefVector, DelProperty, DeviceMessage,
-    EnableBlob, GetProperties, Message, NewVector, OneBlob, OneLight, OneNumber, OneSwitch, OneText, Permission,
-    PropertyState, SetVector, SwitchRule, SwitchState, Values, VectorKind,
+    BlobEnable, DelProperty, DeviceMessage, EnableBlob, GetProperties, Message, Permission, PropertyState, SwitchRule,
+    SwitchState, VectorKind,
 };
 pub use transport::Transport;
 pub use values::{format_number, format_timestamp, parse_number, parse_timestamp};
+pub use vector::{
+    DefBlob, DefElements, DefLight, DefNumber, DefSwitch, DefText, DefVector, NewVector, OneBlob, OneLight, OneNumber,
+    OneSwitch, OneText, SetVector, Values,
+};

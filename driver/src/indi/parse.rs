@@ -13,6 +13,7 @@ use super::error::{shorten, ErrorKind};
 use super::message::*;
 use super::tree::Element;
 use super::values::{parse_number, parse_timestamp};
+use super::vector::*;
 
 /// Decoding context: the descriptors owned by this message's attached BLOBs, in order, and the BLOB limit.
 pub(crate) struct BlobSource {
