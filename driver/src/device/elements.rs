@@ -52,22 +52,13 @@ elements! {
     target_state for TargetState { STATE = "STATE", DETAIL = "DETAIL" }
     results for Results { JSON = "JSON", SUMMARY = "SUMMARY" }
     stats for Stats {
-        COUNT = "COUNT",
-        MAX_CONFIDENCE = "MAX_CONFIDENCE",
-        LATENCY_MS = "LATENCY_MS",
-        FRAMES_PROCESSED = "FRAMES_PROCESSED",
-        FRAMES_DROPPED = "FRAMES_DROPPED",
-        WIDTH = "WIDTH",
-        HEIGHT = "HEIGHT",
+        COUNT = "COUNT", MAX_CONFIDENCE = "MAX_CONFIDENCE", LATENCY_MS = "LATENCY_MS",
+        FRAMES_PROCESSED = "FRAMES_PROCESSED", FRAMES_DROPPED = "FRAMES_DROPPED", WIDTH = "WIDTH", HEIGHT = "HEIGHT",
     }
     annotated for Annotated { IMAGE = "ANNOTATED_IMAGE" }
     heatmap for Heatmap { IMAGE = "HEATMAP" }
     quality for Quality {
-        BACKGROUND = "BACKGROUND",
-        NOISE = "NOISE",
-        STARS = "STARS",
-        FWHM = "FWHM",
-        ELONGATION = "ELONGATION",
+        BACKGROUND = "BACKGROUND", NOISE = "NOISE", STARS = "STARS", FWHM = "FWHM", ELONGATION = "ELONGATION",
         TRAILS = "TRAILS",
     }
     verdict for Verdict { VERDICT = "VERDICT", REASONS = "REASONS" }
