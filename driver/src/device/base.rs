@@ -198,7 +198,8 @@ impl Device {
         Ok(())
     }
 
-    /// `ACTIVE_DEVICES`: the camera and mount to snoop. Names longer than [`MAX_DEVICE_NAME`] are refused whole.
+    /// `ACTIVE_DEVICES`: the camera and mount to snoop. Names longer than [`MAX_DEVICE_NAME`] are refused whole;
+    /// accepted ones go to the snoop hooks (`snoop.rs`, `identify.rs`), as a libindi driver calls `IDSnoopDevice`.
     fn set_active_devices(&mut self, t: &[crate::indi::OneText]) -> Result<(), String> {
         if let Some(long) = t.iter().find(|one| one.value.trim().len() > MAX_DEVICE_NAME) {
             return Err(format!(

@@ -25,6 +25,8 @@ mod quality;
 mod results;
 mod snoop;
 mod table;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
