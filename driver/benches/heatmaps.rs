@@ -23,7 +23,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use dso_detector::naming::Naming;
-use dso_detector::pipeline::{analyse_frame, Outputs, Source};
+use dso_detector::pipeline::{analyse_frame, Origin, Outputs, Source};
 use dso_detector::report::Selection;
 use dso_models::decode;
 use dso_models::pix2pix::Pix2PixDetector;
@@ -59,8 +59,12 @@ fn fixture_patch(path: &Path) -> Array3<f32> {
 }
 
 fn frame_ms(det: &mut dyn Detector, fits: &[u8]) -> f64 {
-    let source =
-        Source { name: "bench".into(), format: ".fits".into(), timestamp: String::new(), received: Instant::now() };
+    let source = Source {
+        origin: Origin::File("bench".into()),
+        format: ".fits".into(),
+        timestamp: String::new(),
+        received: Instant::now(),
+    };
     let outputs = Outputs { annotated: true, heatmap: true, ..Outputs::default() };
     let limits = decode::Limits::default();
     1000.0

@@ -17,7 +17,7 @@ mod python;
 use std::time::Instant;
 
 use dso_detector::naming::Naming;
-use dso_detector::pipeline::{analyse_frame, Outputs, Source};
+use dso_detector::pipeline::{analyse_frame, Origin, Outputs, Source};
 use dso_detector::report::Selection;
 use dso_models::decode;
 use dso_models::yolo::YoloDetector;
@@ -40,8 +40,12 @@ struct Case {
 }
 
 fn rust_case(det: &mut YoloDetector, fits: &[u8]) -> Case {
-    let source =
-        Source { name: "bench".into(), format: ".fits".into(), timestamp: String::new(), received: Instant::now() };
+    let source = Source {
+        origin: Origin::File("bench".into()),
+        format: ".fits".into(),
+        timestamp: String::new(),
+        received: Instant::now(),
+    };
     let outputs = Outputs { annotated: true, ..Outputs::default() };
     let limits = decode::Limits::default();
     let once = |det: &mut YoloDetector| {

@@ -34,11 +34,38 @@ impl Default for Outputs {
     }
 }
 
+/// Where an image comes from. Its [`Display`](std::fmt::Display) is the name reports and messages show:
+/// `upload`, `CCD Simulator.CCD1`, or the path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A client's `DSO_IMAGE_UPLOAD`.
+    Upload,
+    /// A snooped camera's property: its image BLOB (`CCD1`) or the file it saved (`CCD_FILE_PATH`).
+    Camera {
+        /// The camera's device name.
+        device: String,
+        /// The property the frame came with.
+        property: String,
+    },
+    /// A file `dso-detect` reads.
+    File(std::path::PathBuf),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Upload => f.write_str("upload"),
+            Origin::Camera { device, property } => write!(f, "{device}.{property}"),
+            Origin::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
 /// Where an image comes from and how it is encoded.
 #[derive(Clone, Debug)]
 pub struct Source {
-    /// `"CCD Simulator.CCD1"`, `"upload"` or a path.
-    pub name: String,
+    /// Where it comes from.
+    pub origin: Origin,
     /// INDI format string or file suffix.
     pub format: String,
     /// Receive time, UTC, INDI timestamp format.
@@ -130,7 +157,7 @@ pub fn analyse_frame(
     let info = FrameInfo {
         width: frame.width,
         height: frame.height,
-        source: source.name.clone(),
+        source: source.origin.to_string(),
         format: source.format.clone(),
         timestamp: source.timestamp.clone(),
     };

@@ -47,7 +47,8 @@ pub struct FrameInfo {
     pub width: usize,
     /// Height in pixels as received.
     pub height: usize,
-    /// Where it came from: `"CCD Simulator.CCD1"`, `"upload"`, or a file path.
+    /// Where it came from, as [`crate::pipeline::Origin`] shows it: `"CCD Simulator.CCD1"`, `"upload"`, or a file
+    /// path. Text, not the enum: this is what the JSON report and the summary carry.
     pub source: String,
     /// The INDI format string or file suffix (`".fits"`, `".jpg"`).
     pub format: String,

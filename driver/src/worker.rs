@@ -14,7 +14,7 @@ use dso_plugin_api::Detector;
 
 use crate::latest::Latest;
 use crate::naming::Naming;
-use crate::pipeline::{analyse, Analysis, Outputs, Source};
+use crate::pipeline::{analyse, Analysis, Origin, Outputs, Source};
 use crate::report::Selection;
 
 /// One frame to analyse, with the settings in force when it arrived.
@@ -66,21 +66,21 @@ impl Payload {
 pub enum Outcome {
     /// Work began on a frame from this source.
     Started {
-        /// The source's name.
-        source: String,
+        /// Where the frame came from.
+        source: Origin,
     },
     /// A slow detector (XRAI) reports how far it is with the frame in work: `Started`, then any number of these
     /// (whole percents, each larger than the last), then `Finished`.
     Progress {
-        /// The source's name.
-        source: String,
+        /// Where the frame came from.
+        source: Origin,
         /// Percent done, 0–100.
         percent: u8,
     },
     /// The frame is done, or failed with a message for the astronomer.
     Finished {
-        /// The source's name.
-        source: String,
+        /// Where the frame came from.
+        source: Origin,
         /// The detector used.
         detector: String,
         /// The result.
@@ -128,18 +128,18 @@ type Report = Arc<dyn Fn(Outcome) + Send + Sync>;
 fn run(slot: &Latest<Job>, limits: &decode::Limits, report: &Report) {
     let mut detectors: HashMap<String, Box<dyn Detector>> = HashMap::new();
     while let Some(job) = slot.take() {
-        report(Outcome::Started { source: job.source.name.clone() });
+        report(Outcome::Started { source: job.source.origin.clone() });
         let result = detector_for(&mut detectors, &job.detector).and_then(|d| {
-            d.set_progress(progress(Arc::clone(report), job.source.name.clone()));
+            d.set_progress(progress(Arc::clone(report), job.source.origin.clone()));
             let bytes = job.payload.into_bytes(limits.max_bytes)?;
             analyse(&bytes, &job.source, d.as_mut(), job.selection, job.outputs, &job.naming, limits).map(Box::new)
         });
-        report(Outcome::Finished { source: job.source.name, detector: job.detector, result });
+        report(Outcome::Finished { source: job.source.origin, detector: job.detector, result });
     }
 }
 
 /// A detector's progress callback for one frame: fractions become whole percents, sent only when they grow.
-fn progress(report: Report, source: String) -> Box<dyn FnMut(f32) + Send> {
+fn progress(report: Report, source: Origin) -> Box<dyn FnMut(f32) + Send> {
     let mut last = 0u8;
     Box::new(move |fraction: f32| {
         let percent = (fraction.clamp(0.0, 1.0) * 100.0).floor() as u8;
@@ -176,12 +176,13 @@ mod tests {
                 sink.lock().unwrap().push((source, percent));
             }
         });
-        let mut cb = progress(report, "CCD".into());
+        let camera = Origin::Camera { device: "CCD".into(), property: "CCD1".into() };
+        let mut cb = progress(report, camera.clone());
         for f in [0.0, 0.101, 0.105, 0.5, 0.4, f32::NAN, 1.0, 1.5] {
             cb(f);
         }
         let got: Vec<u8> = seen.lock().unwrap().iter().map(|(_, p)| *p).collect();
         assert_eq!(got, vec![10, 50, 100]);
-        assert!(seen.lock().unwrap().iter().all(|(s, _)| s == "CCD"));
+        assert!(seen.lock().unwrap().iter().all(|(s, _)| *s == camera));
     }
 }

@@ -13,7 +13,7 @@ use dso_plugin_api::Detection;
 use super::{ensure_dir, files};
 use crate::indi::format_timestamp;
 use crate::naming::{self, Naming};
-use crate::pipeline::{analyse_frame, Analysis, Outputs, Source};
+use crate::pipeline::{analyse_frame, Analysis, Origin, Outputs, Source};
 use crate::report::{Selection, DEFAULT_CONFIDENCE, DEFAULT_MAX_DETECTIONS};
 
 /// Arguments of `dso-detect detect`.
@@ -100,7 +100,7 @@ pub fn analyse_file(
 ) -> Result<Analysis, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
     let source = Source {
-        name: path.display().to_string(),
+        origin: Origin::File(path.to_path_buf()),
         format: decode::format_from_path(path),
         timestamp: format_timestamp(SystemTime::now()),
         received: Instant::now(),

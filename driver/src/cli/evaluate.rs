@@ -14,7 +14,7 @@ use super::files;
 use crate::eval::{parse_yolo, score, ImageResult, Scores, Size, Truth};
 use crate::indi::format_timestamp;
 use crate::naming::Naming;
-use crate::pipeline::{analyse_frame, Outputs, Source};
+use crate::pipeline::{analyse_frame, Origin, Outputs, Source};
 use crate::report::{Selection, DEFAULT_CONFIDENCE};
 
 /// The trivial baseline: one box covering the whole image, confidence 1.
@@ -119,7 +119,7 @@ fn evaluate(data: &Dataset, detector_name: &str, confidence: f32) -> anyhow::Res
             }],
             Some(d) => {
                 let source = Source {
-                    name: path.display().to_string(),
+                    origin: Origin::File(path.to_path_buf()),
                     format: decode::format_from_path(path),
                     timestamp: format_timestamp(SystemTime::now()),
                     received: Instant::now(),

@@ -11,10 +11,12 @@ use dso_models::sky::{Pointing, TargetState};
 
 use crate::indi::{GetProperties, Message, OneText, PropertyState, SetVector, Values};
 use crate::naming::Naming;
-use crate::props;
+use crate::pipeline::Origin;
 use crate::report::Report;
 use crate::solver::{SolveJob, Solved};
 
+use super::elements::{identify, solver, target, target_state};
+use super::table::Prop;
 use super::{Device, Level};
 
 /// How long blind solves pause after one failed.
@@ -52,7 +54,7 @@ impl SnoopedSky {
 impl Device {
     /// Snoops the mount named in `ACTIVE_TELESCOPE` for its pointing and focal length.
     pub(super) fn snoop_telescope(&mut self) {
-        let scope = props::text_value(&self.active_devices, "ACTIVE_TELESCOPE").to_owned();
+        let scope = self.active_telescope();
         if self.sky.telescope.as_deref() == Some(scope.as_str()) {
             return;
         }
@@ -92,15 +94,16 @@ impl Device {
         true
     }
 
-    /// The naming settings for a frame from `source` queued now.
-    pub(super) fn naming(&self, source: &str) -> Naming {
+    /// The naming settings for a frame from `origin` queued now. An uploaded image is not the snooped camera's:
+    /// the camera's last plate solution does not apply to it.
+    pub(super) fn naming(&self, origin: &Origin) -> Naming {
         let settings = dso_models::settings::get();
         Naming {
-            enabled: settings.identify.enabled && props::is_on(&self.identify, "NAMES"),
-            solve: settings.solver.enabled && props::is_on(&self.identify, "PLATE_SOLVE"),
-            target: props::text_value(&self.target, "NAME").to_owned(),
+            enabled: settings.identify.enabled && self.is_on(identify::NAMES),
+            solve: settings.solver.enabled && self.is_on(identify::PLATE_SOLVE),
+            target: self.text(target::NAME).to_owned(),
             pointing: self.sky.pointing(),
-            solved: self.last_solution.as_ref().filter(|_| source != "upload").cloned(),
+            solved: self.last_solution.as_ref().filter(|_| *origin != Origin::Upload).cloned(),
             blind: self.blind_pause_until.is_none_or(|t| Instant::now() >= t),
         }
     }
@@ -108,7 +111,7 @@ impl Device {
     /// How the solver runs now.
     /// The program and index files come from the settings file (`[solver]`), never from INDI.
     pub(super) fn solver_config(&self) -> SolverConfig {
-        let timeout = props::number_value(&self.solver, "TIMEOUT").clamp(5.0, 600.0);
+        let timeout = self.number(solver::TIMEOUT).clamp(5.0, 600.0);
         let s = &dso_models::settings::get().solver;
         SolverConfig {
             command: s.command.clone(),
@@ -119,13 +122,13 @@ impl Device {
     }
 
     pub(super) fn set_target(&mut self, t: &[OneText]) -> Result<(), String> {
-        let name = t.iter().find(|e| e.name == "NAME").map(|e| e.value.trim()).unwrap_or("");
+        let name = t.iter().find(|e| e.name == target::NAME.name).map(|e| e.value.trim()).unwrap_or("");
         if name.chars().count() > 64 {
             return Err("a target name has at most 64 characters".into());
         }
         let known = name.is_empty() || dso_models::sky::Catalog::openngc().lookup(name).is_some();
-        props::set_text(&mut self.target, "NAME", name);
-        self.ok(|d| &mut d.target, None);
+        self.set_text(target::NAME, name);
+        self.ok(Prop::Target, None);
         if !known {
             self.log(Level::Warning, &format!("target '{name}' is not in the OpenNGC catalogue: it cannot be found"));
         }
@@ -136,10 +139,9 @@ impl Device {
     /// Publishes the target's state from a frame's report, with an `[INFO]` message when it changes.
     pub(super) fn publish_target(&mut self, report: &Report) {
         let Some(t) = &report.target else {
-            props::set_text(&mut self.target_state, "STATE", "no target");
-            props::set_text(&mut self.target_state, "DETAIL", "set Target, or take frames with an OBJECT keyword");
-            self.target_state.state = PropertyState::Idle;
-            self.publish(|d| &d.target_state, None);
+            self.set_text(target_state::STATE, "no target");
+            self.set_text(target_state::DETAIL, "set Target, or take frames with an OBJECT keyword");
+            self.publish_state(Prop::TargetState, PropertyState::Idle);
             return;
         };
         let state = t.state.describe();
@@ -152,15 +154,15 @@ impl Device {
             Some(f) => format!("{who}; field by {}", f.solved_by.as_str()),
             None => format!("{who}; {}", report.field_note.as_deref().unwrap_or("no WCS or pointing")),
         };
-        props::set_text(&mut self.target_state, "STATE", state);
-        props::set_text(&mut self.target_state, "DETAIL", &detail);
-        self.target_state.state = match t.state {
+        self.set_text(target_state::STATE, state);
+        self.set_text(target_state::DETAIL, &detail);
+        let light = match t.state {
             TargetState::Captured => PropertyState::Ok,
             TargetState::InField => PropertyState::Busy,
             TargetState::NotInField => PropertyState::Alert,
             TargetState::Unknown => PropertyState::Idle,
         };
-        self.publish(|d| &d.target_state, None);
+        self.publish_state(Prop::TargetState, light);
         let line = format!("{}: {state}", t.name);
         if self.announced_target.as_deref() != Some(line.as_str()) {
             self.log(Level::Info, &format!("target {line}"));
@@ -191,7 +193,7 @@ impl Device {
                     &format!("{}: plate solved in {:.1} s", solved.source, named.elapsed.as_secs_f64()),
                 );
                 self.set_counts(&report);
-                self.publish(|d| &d.stats, None);
+                self.publish(Prop::Stats, None);
                 self.publish_target(&report);
                 self.publish_results(&report);
             }

@@ -9,36 +9,36 @@
 use dso_models::quality::{Level as Verdict, Measures};
 
 use crate::indi::PropertyState;
-use crate::props;
+use crate::pipeline::Origin;
 
+use super::elements::{quality, verdict};
+use super::table::Prop;
 use super::{Device, Level};
 
 impl Device {
     /// Judges a frame's measures against the session, publishes them and the verdict, and warns when frames
     /// start failing (a good frame after failing ones says so once, as information).
-    pub(super) fn publish_quality(&mut self, source: &str, m: &Measures) {
+    pub(super) fn publish_quality(&mut self, source: &Origin, m: &Measures) {
         let v = self.session.judge(m);
         for (k, value) in [
-            ("BACKGROUND", m.background as f64),
-            ("NOISE", m.noise as f64),
-            ("STARS", m.stars as f64),
-            ("FWHM", m.fwhm.unwrap_or(0.0) as f64),
-            ("ELONGATION", m.elongation.unwrap_or(0.0) as f64),
-            ("TRAILS", m.trails.len() as f64),
+            (quality::BACKGROUND, m.background as f64),
+            (quality::NOISE, m.noise as f64),
+            (quality::STARS, m.stars as f64),
+            (quality::FWHM, m.fwhm.unwrap_or(0.0) as f64),
+            (quality::ELONGATION, m.elongation.unwrap_or(0.0) as f64),
+            (quality::TRAILS, m.trails.len() as f64),
         ] {
-            props::set_number(&mut self.quality, k, value);
+            self.set_number(k, value);
         }
         let state = match v.level {
             Verdict::Good => PropertyState::Ok,
             Verdict::Marginal => PropertyState::Busy,
             Verdict::Reject => PropertyState::Alert,
         };
-        self.quality.state = state;
-        self.publish(|d| &d.quality, None);
-        props::set_text(&mut self.verdict, "VERDICT", v.level.as_str());
-        props::set_text(&mut self.verdict, "REASONS", &v.reasons_text());
-        self.verdict.state = state;
-        self.publish(|d| &d.verdict, None);
+        self.publish_state(Prop::Quality, state);
+        self.set_text(verdict::VERDICT, v.level.as_str());
+        self.set_text(verdict::REASONS, &v.reasons_text());
+        self.publish_state(Prop::Verdict, state);
         let kinds: Vec<&'static str> = v.reasons.iter().map(|r| r.kind).collect();
         let changed = self.last_verdict.as_ref().is_none_or(|(level, before)| *level != v.level || *before != kinds);
         if changed && v.level != Verdict::Good {

@@ -3,10 +3,13 @@
 use dso_models::sky::TargetState;
 
 use crate::indi::{Message, PropertyState, ProtocolError};
+use crate::pipeline::Origin;
 use crate::props;
 use crate::report::Report;
 use crate::worker::Outcome;
 
+use super::elements::{annotated, heatmap, results, stats, El};
+use super::table::Prop;
 use super::{Device, Level};
 
 impl Device {
@@ -17,7 +20,7 @@ impl Device {
         let camera = err.device.is_some() && err.device.as_deref() == self.snooped_ccd.as_deref();
         let target = match (&err.name, ours, camera) {
             (Some(name), true, _) => Some(name.clone()),
-            (_, _, true) if self.is_connected() => Some("DSO_RESULTS".to_owned()),
+            (_, _, true) if self.is_connected() => Some(Prop::Results.name().to_owned()),
             _ => None,
         };
         let text = format!("bad message ignored: {err}");
@@ -30,25 +33,24 @@ impl Device {
     /// Counts a frame that was replaced before the worker could take it.
     pub fn frame_dropped(&mut self) {
         self.frames_dropped += 1;
-        props::set_number(&mut self.stats, "FRAMES_DROPPED", self.frames_dropped as f64);
+        self.set_number(stats::FRAMES_DROPPED, self.frames_dropped as f64);
         if self.is_connected() {
-            self.publish(|d| &d.stats, None);
+            self.publish(Prop::Stats, None);
         }
     }
 
     /// `COUNT` and `MAX_CONFIDENCE` from a report: the detector's detections and the catalogue's finds.
     pub(super) fn set_counts(&mut self, report: &Report) {
         let max_conf = report.detections.iter().map(|d| d.confidence).fold(0.0f32, f32::max);
-        props::set_number(&mut self.stats, "COUNT", report.detections.len() as f64);
-        props::set_number(&mut self.stats, "MAX_CONFIDENCE", max_conf as f64);
+        self.set_number(stats::COUNT, report.detections.len() as f64);
+        self.set_number(stats::MAX_CONFIDENCE, max_conf as f64);
     }
 
     /// `DSO_RESULTS` Ok with a report's JSON and summary.
     pub(super) fn publish_results(&mut self, report: &Report) {
-        props::set_text(&mut self.results, "JSON", &report.to_json());
-        props::set_text(&mut self.results, "SUMMARY", &report.summary());
-        self.results.state = PropertyState::Ok;
-        self.publish(|d| &d.results, None);
+        self.set_text(results::JSON, &report.to_json());
+        self.set_text(results::SUMMARY, &report.summary());
+        self.ok(Prop::Results, None);
     }
 
     /// Publishes what the worker reports.
@@ -58,42 +60,35 @@ impl Device {
         }
         match outcome {
             Outcome::Started { source } => {
-                self.results.state = PropertyState::Busy;
-                props::set_text(&mut self.results, "SUMMARY", &format!("analysing {source}…"));
-                self.publish(|d| &d.results, None);
+                self.set_text(results::SUMMARY, &format!("analysing {source}…"));
+                self.publish_state(Prop::Results, PropertyState::Busy);
             }
             Outcome::Progress { source, percent } => {
-                self.results.state = PropertyState::Busy;
-                props::set_text(&mut self.results, "SUMMARY", &format!("analysing {source}… {percent} %"));
-                self.publish(|d| &d.results, None);
+                self.set_text(results::SUMMARY, &format!("analysing {source}… {percent} %"));
+                self.publish_state(Prop::Results, PropertyState::Busy);
             }
             Outcome::Finished { source, detector, result: Ok(mut a) } => {
                 self.frames_processed += 1;
                 let summary = a.report.summary();
                 self.set_counts(&a.report);
                 for (k, v) in [
-                    ("LATENCY_MS", a.report.latency_ms),
-                    ("FRAMES_PROCESSED", self.frames_processed as f64),
-                    ("FRAMES_DROPPED", self.frames_dropped as f64),
-                    ("WIDTH", a.report.frame.width as f64),
-                    ("HEIGHT", a.report.frame.height as f64),
+                    (stats::LATENCY_MS, a.report.latency_ms),
+                    (stats::FRAMES_PROCESSED, self.frames_processed as f64),
+                    (stats::FRAMES_DROPPED, self.frames_dropped as f64),
+                    (stats::WIDTH, a.report.frame.width as f64),
+                    (stats::HEIGHT, a.report.frame.height as f64),
                 ] {
-                    props::set_number(&mut self.stats, k, v);
+                    self.set_number(k, v);
                 }
-                self.stats.state = PropertyState::Ok;
-                self.publish(|d| &d.stats, None);
+                self.ok(Prop::Stats, None);
                 if let Some(jpeg) = a.annotated.take() {
-                    self.annotated.state = PropertyState::Ok;
-                    let set = props::set_blob(&self.annotated, "ANNOTATED_IMAGE", ".jpg", jpeg);
-                    self.outbox.push(Message::Set(set));
+                    self.publish_blob(annotated::IMAGE, ".jpg", jpeg);
                 }
                 if let Some(png) = a.heatmap.take() {
-                    self.heatmap.state = PropertyState::Ok;
-                    let set = props::set_blob(&self.heatmap, "HEATMAP", ".png", png);
-                    self.outbox.push(Message::Set(set));
+                    self.publish_blob(heatmap::IMAGE, ".png", png);
                 }
-                if source == "upload" {
-                    self.ok(|d| &mut d.upload, None);
+                if source == Origin::Upload {
+                    self.ok(Prop::ImageUpload, None);
                 }
                 // While a plate solve is pending, "unknown" would only flicker before the solved state arrives.
                 let solving =
@@ -110,18 +105,25 @@ impl Device {
                 // Results last: a client reacting to them finds this frame's statistics and pictures already there.
                 self.publish_results(&a.report);
                 if let Some(pending) = a.pending.take() {
-                    self.queue_solve(source.clone(), pending);
+                    self.queue_solve(source.to_string(), pending);
                 }
                 self.log(Level::Debug, &format!("{source} by {detector}: {summary}"));
             }
             Outcome::Finished { source, detector, result: Err(why) } => {
-                props::set_text(&mut self.results, "SUMMARY", &format!("failed: {why}"));
-                if source == "upload" {
-                    self.upload.state = PropertyState::Alert;
-                    self.publish(|d| &d.upload, None);
+                self.set_text(results::SUMMARY, &format!("failed: {why}"));
+                if source == Origin::Upload {
+                    self.publish_state(Prop::ImageUpload, PropertyState::Alert);
                 }
-                self.alert_named("DSO_RESULTS", &format!("{source} ({detector}): {why}"));
+                self.alert_named(Prop::Results.name(), &format!("{source} ({detector}): {why}"));
             }
         }
+    }
+
+    /// Marks a picture's property Ok and sends the picture.
+    fn publish_blob(&mut self, e: El, format: &str, data: Vec<u8>) {
+        let v = self.props.get_mut(e.prop);
+        v.state = PropertyState::Ok;
+        let set = props::set_blob(v, e.name, format, data);
+        self.outbox.push(Message::Set(set));
     }
 }
