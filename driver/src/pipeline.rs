@@ -260,3 +260,24 @@ impl From<CreateError> for PipelineError {
         PipelineError::Create(Box::new(e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_read_as_the_messages_astronomers_already_see() {
+        let failed = PipelineError::Detector { detector: "yolo".into(), source: dso_plugin_api::Error::new("no way") };
+        assert_eq!(failed.to_string(), "detector 'yolo': no way");
+        let crashed = PipelineError::DetectorPanic { detector: "naive".into(), message: "index out of bounds".into() };
+        assert_eq!(crashed.to_string(), "detector 'naive' crashed: index out of bounds");
+        let picture = PipelineError::HeatMap(AnnotateError::Size("empty map".into()));
+        assert_eq!(picture.to_string(), "heat map image: size mismatch: empty map");
+        assert_eq!(PipelineError::AnnotateThread.to_string(), "annotated image: its thread ended");
+        let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+        assert_eq!(PipelineError::from(missing).to_string(), "cannot read: No such file or directory");
+        let decode = PipelineError::from(DecodeError::Empty);
+        assert!(matches!(decode, PipelineError::Decode(_)));
+        assert_eq!(decode.to_string(), "the image is empty (0 bytes)");
+    }
+}
