@@ -108,7 +108,7 @@ impl Detector for Pix2PixDetector {
     }
 
     fn detect(&mut self, frame: &Frame) -> Result<Detections, Error> {
-        heatmap::check_frame(frame).map_err(Error::new)?;
+        heatmap::check_frame(frame)?;
         let source = TileSource::new(frame);
         let tiles = self.params.tiling.tiles(frame.width, frame.height);
         let maps = heatmap::run_tiles(&source, &tiles, &mut self.model).map_err(Error::new)?;

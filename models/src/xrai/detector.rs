@@ -215,7 +215,7 @@ impl Detector for XraiDetector {
     }
 
     fn detect(&mut self, frame: &Frame) -> Result<Detections, Error> {
-        heatmap::check_frame(frame).map_err(Error::new)?;
+        heatmap::check_frame(frame)?;
         let start = Instant::now();
         self.stats = XraiStats::default();
         let source = TileSource::new(frame);
