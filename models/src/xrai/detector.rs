@@ -233,7 +233,7 @@ impl Detector for XraiDetector {
             }
             let started = Instant::now();
             let image = to_hwc(&source.input(*tile));
-            let out = xrai(image.view(), &mut self.gradient, DSO_CLASS, &self.params.xrai).map_err(Error::new)?;
+            let out = xrai(image.view(), &mut self.gradient, DSO_CLASS, &self.params.xrai)?;
             let scaled: Vec<f32> = out.map.iter().map(|v| (v / MAP_SCALE).clamp(0.0, 1.0)).collect();
             stitcher.add(*tile, &scaled);
             self.stats.explain += started.elapsed();
