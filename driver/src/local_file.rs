@@ -14,53 +14,105 @@
 //! - at most the frame limit (`DSO_MAX_FRAME_MB`) long, by `fstat` and again while reading (a file that grows is
 //!   cut at the limit plus one byte and refused).
 //!
-//! Each refusal is an error message for the astronomer; the worker reports it with `DSO_RESULTS` in Alert and
-//! takes the next frame.
+//! Each refusal is a [`ReadError`] whose text is for the astronomer; the worker reports it with `DSO_RESULTS` in
+//! Alert and takes the next frame.
 
 use std::fs::{File, Metadata};
 use std::io::Read;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+/// Why a frame file was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file system said no.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The path announced.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The camera's upload directory cannot be resolved, so nothing can be checked against it.
+    #[error("{} is not read: the camera's upload directory {} is unusable: {source}", path.display(), dir.display())]
+    UploadDir {
+        /// The path announced.
+        path: PathBuf,
+        /// The upload directory.
+        dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file, links resolved, is not in the camera's upload directory.
+    #[error("{} is not read: it lies outside the camera's upload directory {}", path.display(), dir.display())]
+    Outside {
+        /// The path announced.
+        path: PathBuf,
+        /// The upload directory.
+        dir: PathBuf,
+    },
+    /// Not a regular file (`what`: "a FIFO", "a device"…).
+    #[error("{} is not read: it is {what}, not a file a camera saved", path.display())]
+    NotAFile {
+        /// The path announced.
+        path: PathBuf,
+        /// What it is.
+        what: &'static str,
+    },
+    /// Longer than the frame limit (`grew`: found while reading, not by `fstat`).
+    #[error(
+        "{} is not read: {size} bytes is more than the frame limit of {} MiB (DSO_MAX_FRAME_MB){}",
+        path.display(),
+        max_bytes >> 20,
+        if *grew { " (it grew while being read)" } else { "" }
+    )]
+    TooLarge {
+        /// The path announced.
+        path: PathBuf,
+        /// Its size (or what was read of it).
+        size: u64,
+        /// The limit.
+        max_bytes: u64,
+        /// Whether it grew while being read.
+        grew: bool,
+    },
+}
+
 /// Reads the frame file `path`, which must lie in `upload_dir` when that is known and hold at most `max_bytes`.
-pub fn read_frame(path: &Path, upload_dir: Option<&Path>, max_bytes: u64) -> Result<Vec<u8>, String> {
-    let shown = path.display();
-    let real = std::fs::canonicalize(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+pub fn read_frame(path: &Path, upload_dir: Option<&Path>, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
+    let io = |source: std::io::Error| ReadError::Io { path: path.to_owned(), source };
+    let real = std::fs::canonicalize(path).map_err(io)?;
     if let Some(dir) = upload_dir {
-        let dir_real = std::fs::canonicalize(dir).map_err(|e| {
-            format!("{shown} is not read: the camera's upload directory {} is unusable: {e}", dir.display())
+        let dir_real = std::fs::canonicalize(dir).map_err(|source| ReadError::UploadDir {
+            path: path.to_owned(),
+            dir: dir.to_owned(),
+            source,
         })?;
         if !real.starts_with(&dir_real) {
-            return Err(format!(
-                "{shown} is not read: it lies outside the camera's upload directory {}",
-                dir.display()
-            ));
+            return Err(ReadError::Outside { path: path.to_owned(), dir: dir.to_owned() });
         }
     }
     // A first look on the path, so that a device is never even opened; not the decision (see below).
-    let seen = std::fs::metadata(&real).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let seen = std::fs::metadata(&real).map_err(io)?;
     check_regular(&seen, path, max_bytes)?;
     let mut file = File::options()
         .read(true)
         .custom_flags(nix::libc::O_NONBLOCK | nix::libc::O_NOFOLLOW | nix::libc::O_NOCTTY)
         .open(&real)
-        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+        .map_err(io)?;
     // The decision: fstat on what was opened.
-    let opened = file.metadata().map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let opened = file.metadata().map_err(io)?;
     let size = check_regular(&opened, path, max_bytes)?;
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    (&mut file)
-        .take(max_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read {shown}: {e}"))?;
+    (&mut file).take(max_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > max_bytes {
-        return Err(too_large(path, bytes.len() as u64, max_bytes, " (it grew while being read)"));
+        return Err(ReadError::TooLarge { path: path.to_owned(), size: bytes.len() as u64, max_bytes, grew: true });
     }
     Ok(bytes)
 }
 
 /// The file's size when it is a regular file within the limit.
-fn check_regular(meta: &Metadata, path: &Path, max_bytes: u64) -> Result<u64, String> {
+fn check_regular(meta: &Metadata, path: &Path, max_bytes: u64) -> Result<u64, ReadError> {
     let kind = meta.file_type();
     let what = if kind.is_file() {
         None
@@ -76,20 +128,12 @@ fn check_regular(meta: &Metadata, path: &Path, max_bytes: u64) -> Result<u64, St
         Some("not a regular file")
     };
     if let Some(what) = what {
-        return Err(format!("{} is not read: it is {what}, not a file a camera saved", path.display()));
+        return Err(ReadError::NotAFile { path: path.to_owned(), what });
     }
     if meta.len() > max_bytes {
-        return Err(too_large(path, meta.len(), max_bytes, ""));
+        return Err(ReadError::TooLarge { path: path.to_owned(), size: meta.len(), max_bytes, grew: false });
     }
     Ok(meta.len())
-}
-
-fn too_large(path: &Path, size: u64, max_bytes: u64, why: &str) -> String {
-    format!(
-        "{} is not read: {size} bytes is more than the frame limit of {} MiB (DSO_MAX_FRAME_MB){why}",
-        path.display(),
-        max_bytes >> 20
-    )
 }
 
 /// A camera's upload directory from `UPLOAD_SETTINGS.UPLOAD_DIR` (empty means unknown; a leading `~` is the home
@@ -133,13 +177,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let elsewhere = tempfile::tempdir().unwrap();
         let p = saved(elsewhere.path(), "private.fits", b"SIMPLE  =");
-        let err = read_frame(&p, Some(dir.path()), 100).unwrap_err();
+        let err = read_frame(&p, Some(dir.path()), 100).unwrap_err().to_string();
         assert!(err.contains("outside the camera's upload directory"), "{err}");
         std::os::unix::fs::symlink(&p, dir.path().join("link.fits")).unwrap();
-        let err = read_frame(&dir.path().join("link.fits"), Some(dir.path()), 100).unwrap_err();
+        let err = read_frame(&dir.path().join("link.fits"), Some(dir.path()), 100).unwrap_err().to_string();
         assert!(err.contains("outside the camera's upload directory"), "{err}");
         let dotdot = dir.path().join("..").join(elsewhere.path().file_name().unwrap()).join("private.fits");
-        let err = read_frame(&dotdot, Some(dir.path()), 100).unwrap_err();
+        let err = read_frame(&dotdot, Some(dir.path()), 100).unwrap_err().to_string();
         assert!(err.contains("outside"), "{err}");
     }
 
@@ -148,14 +192,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("frame.fits");
         nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
-        let err = read_frame(&fifo, Some(dir.path()), 100).unwrap_err();
+        let err = read_frame(&fifo, Some(dir.path()), 100).unwrap_err().to_string();
         assert!(err.ends_with("is not read: it is a FIFO, not a file a camera saved"), "{err}");
-        let err = read_frame(Path::new("/dev/zero"), None, 100).unwrap_err();
+        let err = read_frame(Path::new("/dev/zero"), None, 100).unwrap_err().to_string();
         assert!(err.contains("it is a device"), "{err}");
         std::fs::create_dir(dir.path().join("d.fits")).unwrap();
-        let err = read_frame(&dir.path().join("d.fits"), None, 100).unwrap_err();
+        let err = read_frame(&dir.path().join("d.fits"), None, 100).unwrap_err().to_string();
         assert!(err.contains("a directory"), "{err}");
-        let err = read_frame(&dir.path().join("missing.fits"), None, 100).unwrap_err();
+        let err = read_frame(&dir.path().join("missing.fits"), None, 100).unwrap_err().to_string();
         assert!(err.starts_with("cannot read") && err.contains("No such file"), "{err}");
     }
 
@@ -163,7 +207,7 @@ mod tests {
     fn files_over_the_frame_limit_are_refused() {
         let dir = tempfile::tempdir().unwrap();
         let p = saved(dir.path(), "big.fits", &vec![0u8; 3 << 20]);
-        let err = read_frame(&p, Some(dir.path()), 2 << 20).unwrap_err();
+        let err = read_frame(&p, Some(dir.path()), 2 << 20).unwrap_err().to_string();
         assert!(err.ends_with("3145728 bytes is more than the frame limit of 2 MiB (DSO_MAX_FRAME_MB)"), "{err}");
         assert_eq!(read_frame(&p, Some(dir.path()), 3 << 20).unwrap().len(), 3 << 20);
     }

@@ -12,6 +12,20 @@ use dso_models::sky::{self, Catalog, Field, Identified, Pointing, SolvedBy, Targ
 use dso_plugin_api::{Detection, Frame};
 
 use crate::pipeline::PendingSolve;
+
+/// Why a frame was not placed on the sky by a plate solve; the text is the "no names" reason the astronomer reads.
+#[derive(Debug, thiserror::Error)]
+pub enum SolveFailed {
+    /// The solver did not solve it (not installed, timed out, no match).
+    #[error(transparent)]
+    Solve(#[from] solve::SolveError),
+    /// It solved, but the solution's WCS cannot be used.
+    #[error("the plate solution is not usable: {0}")]
+    Wcs(#[from] sky::WcsError),
+    /// It solved, but the solution has no WCS.
+    #[error("the plate solution has no WCS")]
+    NoWcs,
+}
 use crate::report::{Report, Selection, TargetReport};
 
 /// What naming may use for one frame, besides the frame itself.
@@ -170,7 +184,7 @@ pub struct SolvedReport {
 }
 
 /// Plate-solves a pending frame (blocking: seconds) and names its report in the solved field.
-pub fn solve_pending(pending: &PendingSolve, config: &SolverConfig) -> Result<SolvedReport, String> {
+pub fn solve_pending(pending: &PendingSolve, config: &SolverConfig) -> Result<SolvedReport, SolveFailed> {
     let (field, elapsed) = solve_field(&pending.frame, pending.hints.as_ref(), config)?;
     let mut report = pending.base.clone();
     name_report(&mut report, &pending.frame, &pending.detections, &field, pending.selection, pending.target.as_deref());
@@ -189,11 +203,9 @@ pub fn solve_field(
     frame: &Frame,
     pointing: Option<&Pointing>,
     config: &SolverConfig,
-) -> Result<(Field, Duration), String> {
-    let solution = solve::solve(frame, &hints(pointing), config).map_err(|e| e.to_string())?;
-    let wcs = Wcs::from_header(&solution.cards)
-        .map_err(|e| format!("the plate solution is not usable: {e}"))?
-        .ok_or("the plate solution has no WCS")?;
+) -> Result<(Field, Duration), SolveFailed> {
+    let solution = solve::solve(frame, &hints(pointing), config)?;
+    let wcs = Wcs::from_header(&solution.cards)?.ok_or(SolveFailed::NoWcs)?;
     let field = Field { wcs, solved_by: SolvedBy::AstrometryNet, width: frame.width, height: frame.height };
     Ok((field, solution.elapsed))
 }

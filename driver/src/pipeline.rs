@@ -2,13 +2,20 @@
 //!
 //! The driver's worker thread and `dso-detect` both call [`analyse`], so a file on disk and the same frame arriving
 //! from a camera are treated identically. A panic inside a detector is caught here and becomes an error for that
-//! image: one bad frame never takes the driver down.
+//! image: one bad frame never takes the driver down. What can go wrong is a [`PipelineError`], so the driver and the
+//! CLI report a frame that cannot be read, decoded, detected in or drawn in the same words, and a caller can tell
+//! which step failed.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Instant;
 
+use dso_models::annotate::AnnotateError;
+use dso_models::decode::DecodeError;
+use dso_models::registry::CreateError;
 use dso_models::{annotate, decode, quality, settings};
 use dso_plugin_api::{Detection, Detector, Frame, HeatMap};
+
+use crate::local_file::ReadError;
 
 use crate::naming::{self, Naming};
 use crate::report::{select, FrameInfo, Report, Selection};
@@ -110,7 +117,7 @@ pub struct PendingSolve {
     pub hints: Option<dso_models::sky::Pointing>,
 }
 
-/// Decodes, detects, selects and draws. The error is a message for the astronomer.
+/// Decodes, detects, selects and draws. The error's text is a message for the astronomer.
 pub fn analyse(
     bytes: &[u8],
     source: &Source,
@@ -119,8 +126,8 @@ pub fn analyse(
     outputs: Outputs,
     naming: &Naming,
     limits: &decode::Limits,
-) -> Result<Analysis, String> {
-    let frame = decode::decode(bytes, &source.format, limits).map_err(|e| e.to_string())?;
+) -> Result<Analysis, PipelineError> {
+    let frame = decode::decode(bytes, &source.format, limits)?;
     analyse_frame(&frame, source, detector, selection, outputs, naming)
 }
 
@@ -132,7 +139,7 @@ pub fn analyse_frame(
     selection: Selection,
     outputs: Outputs,
     naming: &Naming,
-) -> Result<Analysis, String> {
+) -> Result<Analysis, PipelineError> {
     let name = detector.name().to_owned();
     // What does not depend on the detections — the quality measures and the annotated image's stretched picture —
     // is made on a second thread while the detector runs.
@@ -141,18 +148,18 @@ pub fn analyse_frame(
             let measures = outputs.triage.then(|| triage(frame)).flatten();
             let preview = outputs.annotated.then(|| {
                 catch_unwind(AssertUnwindSafe(|| annotate::Preview::of(frame, outputs.max_side)))
-                    .map_err(|p| format!("annotated image crashed: {}", panic_message(&p)))
-                    .and_then(|r| r.map_err(|e| format!("annotated image: {e}")))
+                    .map_err(|p| PipelineError::AnnotatePanic(panic_message(&p)))
+                    .and_then(|r| r.map_err(PipelineError::Annotated))
             });
             (measures, preview)
         });
         let found = catch_unwind(AssertUnwindSafe(|| detector.detect(frame)));
         // Both closures catch their panics: joining cannot fail.
-        (found, beside.join().unwrap_or((None, Some(Err("annotated image: its thread ended".into())))))
+        (found, beside.join().unwrap_or((None, Some(Err(PipelineError::AnnotateThread)))))
     });
     let found = found
-        .map_err(|p| format!("detector '{name}' crashed: {}", panic_message(&p)))?
-        .map_err(|e| format!("detector '{name}': {e}"))?;
+        .map_err(|p| PipelineError::DetectorPanic { detector: name.clone(), message: panic_message(&p) })?
+        .map_err(|source| PipelineError::Detector { detector: name.clone(), source })?;
     let detections = select(found.objects, frame.width, frame.height, selection);
     let info = FrameInfo {
         width: frame.width,
@@ -191,15 +198,15 @@ pub fn analyse_frame(
     }
     let trails = measures.as_ref().map_or(&[][..], |m| m.trails.as_slice());
     let annotated = match preview {
-        Some(preview) => Some(
-            preview?.into_jpeg(&report.picture_labels(), trails, 85).map_err(|e| format!("annotated image: {e}"))?,
-        ),
+        Some(preview) => {
+            Some(preview?.into_jpeg(&report.picture_labels(), trails, 85).map_err(PipelineError::Annotated)?)
+        }
         None => None,
     };
     let heatmap = match (&found.heatmap, outputs.heatmap) {
-        (Some(map), true) => Some(
-            annotate::heatmap_png(map, Some(frame), outputs.max_side).map_err(|e| format!("heat map image: {e}"))?,
-        ),
+        (Some(map), true) => {
+            Some(annotate::heatmap_png(map, Some(frame), outputs.max_side).map_err(PipelineError::HeatMap)?)
+        }
         _ => None,
     };
     report.latency_ms = (source.received.elapsed().as_secs_f64() * 10_000.0).round() / 10.0;
@@ -227,5 +234,77 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         s.clone()
     } else {
         "panic".to_owned()
+    }
+}
+
+/// Why one image gave no analysis. The text is what the astronomer reads (`DSO_RESULTS`, the CLI's stderr).
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The frame file a camera saved could not be read ([`crate::local_file`]).
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The file given to the CLI could not be read.
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+    /// The detector could not be created (unknown, unavailable, its model refused); boxed, as it is large and rare.
+    #[error(transparent)]
+    Create(Box<CreateError>),
+    /// The bytes are not an image this driver decodes.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// The detector failed on this frame.
+    #[error("detector '{detector}': {source}")]
+    Detector {
+        /// The detector's name.
+        detector: String,
+        /// Its error.
+        source: dso_plugin_api::Error,
+    },
+    /// The detector panicked on this frame (caught: the next frame is processed).
+    #[error("detector '{detector}' crashed: {message}")]
+    DetectorPanic {
+        /// The detector's name.
+        detector: String,
+        /// The panic's text.
+        message: String,
+    },
+    /// The annotated image could not be made.
+    #[error("annotated image: {0}")]
+    Annotated(AnnotateError),
+    /// Drawing the annotated image panicked.
+    #[error("annotated image crashed: {0}")]
+    AnnotatePanic(String),
+    /// The thread drawing the annotated image ended without an answer.
+    #[error("annotated image: its thread ended")]
+    AnnotateThread,
+    /// The heat map picture could not be made.
+    #[error("heat map image: {0}")]
+    HeatMap(AnnotateError),
+}
+
+impl From<CreateError> for PipelineError {
+    fn from(e: CreateError) -> Self {
+        PipelineError::Create(Box::new(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_read_as_the_messages_astronomers_already_see() {
+        let failed = PipelineError::Detector { detector: "yolo".into(), source: dso_plugin_api::Error::new("no way") };
+        assert_eq!(failed.to_string(), "detector 'yolo': no way");
+        let crashed = PipelineError::DetectorPanic { detector: "naive".into(), message: "index out of bounds".into() };
+        assert_eq!(crashed.to_string(), "detector 'naive' crashed: index out of bounds");
+        let picture = PipelineError::HeatMap(AnnotateError::Size("empty map".into()));
+        assert_eq!(picture.to_string(), "heat map image: size mismatch: empty map");
+        assert_eq!(PipelineError::AnnotateThread.to_string(), "annotated image: its thread ended");
+        let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory");
+        assert_eq!(PipelineError::from(missing).to_string(), "cannot read: No such file or directory");
+        let decode = PipelineError::from(DecodeError::Empty);
+        assert!(matches!(decode, PipelineError::Decode(_)));
+        assert_eq!(decode.to_string(), "the image is empty (0 bytes)");
     }
 }

@@ -33,7 +33,7 @@ pub struct Solved {
     /// True when the solve had no hints (no pointing, no earlier solution).
     pub blind: bool,
     /// The named report and the solution, or why there are no names.
-    pub result: Result<SolvedReport, String>,
+    pub result: Result<SolvedReport, naming::SolveFailed>,
 }
 
 /// The solver thread.

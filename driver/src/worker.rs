@@ -5,16 +5,18 @@
 //! detectors and a one-frame waiting slot: a frame arriving while another waits replaces it and the replaced one is
 //! counted as dropped. Memory is therefore bounded by three frames: one being received, one waiting, one in work.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use dso_models::{decode, registry};
+use dso_models::decode;
+use dso_models::registry::{self, CreateError};
 use dso_plugin_api::Detector;
 
 use crate::latest::Latest;
 use crate::naming::Naming;
-use crate::pipeline::{analyse, Analysis, Origin, Outputs, Source};
+use crate::pipeline::{analyse, Analysis, Origin, Outputs, PipelineError, Source};
 use crate::report::Selection;
 
 /// One frame to analyse, with the settings in force when it arrived.
@@ -51,7 +53,7 @@ pub enum Payload {
 
 impl Payload {
     /// The bytes, reading the file when there is one (at most `max_bytes`).
-    pub fn into_bytes(self, max_bytes: u64) -> Result<Vec<u8>, String> {
+    pub fn into_bytes(self, max_bytes: u64) -> Result<Vec<u8>, crate::local_file::ReadError> {
         match self {
             Payload::Bytes(b) => Ok(b),
             Payload::File { path, upload_dir } => {
@@ -84,7 +86,7 @@ pub enum Outcome {
         /// The detector used.
         detector: String,
         /// The result.
-        result: Result<Box<Analysis>, String>,
+        result: Result<Box<Analysis>, PipelineError>,
     },
 }
 
@@ -129,7 +131,7 @@ fn run(slot: &Latest<Job>, limits: &decode::Limits, report: &Report) {
     let mut detectors: HashMap<String, Box<dyn Detector>> = HashMap::new();
     while let Some(job) = slot.take() {
         report(Outcome::Started { source: job.source.origin.clone() });
-        let result = detector_for(&mut detectors, &job.detector).and_then(|d| {
+        let result = detector_for(&mut detectors, &job.detector).map_err(PipelineError::from).and_then(|d| {
             d.set_progress(progress(Arc::clone(report), job.source.origin.clone()));
             let bytes = job.payload.into_bytes(limits.max_bytes)?;
             analyse(&bytes, &job.source, d.as_mut(), job.selection, job.outputs, &job.naming, limits).map(Box::new)
@@ -154,12 +156,11 @@ fn progress(report: Report, source: Origin) -> Box<dyn FnMut(f32) + Send> {
 fn detector_for<'a>(
     cache: &'a mut HashMap<String, Box<dyn Detector>>,
     name: &str,
-) -> Result<&'a mut Box<dyn Detector>, String> {
-    if !cache.contains_key(name) {
-        let d = registry::create(name).map_err(|e| e.to_string())?;
-        cache.insert(name.to_owned(), d);
-    }
-    cache.get_mut(name).ok_or_else(|| format!("detector '{name}' vanished"))
+) -> Result<&'a mut Box<dyn Detector>, CreateError> {
+    Ok(match cache.entry(name.to_owned()) {
+        Entry::Occupied(e) => e.into_mut(),
+        Entry::Vacant(e) => e.insert(registry::create(name)?),
+    })
 }
 
 #[cfg(test)]

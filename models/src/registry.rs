@@ -4,10 +4,51 @@
 //! A detector that needs something missing (a model file, the ONNX Runtime library) is still listed, with the reason
 //! it cannot run, so the astronomer sees *why* instead of a missing switch. Plugins (see [`crate::plugins`]) follow
 //! the built-in detectors, usable or not, and are created through the same [`create`].
+//!
+//! The reasons are typed ([`Unavailable`], [`CreateError`]) on the ONNX layer's and the plugins' errors, so a caller
+//! can tell a missing runtime from a refused plugin; their text is what the astronomer reads.
 
-use dso_plugin_api::{Detector, Error};
+use dso_plugin_api::Detector;
 
 use crate::naive::NaiveDetector;
+use crate::onnx::OnnxError;
+use crate::plugins::PluginError;
+
+/// Why a listed detector cannot run on this machine.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Unavailable {
+    /// An ONNX detector: its model or ONNX Runtime is missing.
+    #[error(transparent)]
+    Onnx(#[from] OnnxError),
+    /// A plugin that was refused or disabled.
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+}
+
+/// Why [`create`] made no detector.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CreateError {
+    /// No detector has this name.
+    #[error("unknown detector '{name}' (available: {})", known.join(", "))]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// The names listed.
+        known: Vec<String>,
+    },
+    /// It is listed but cannot run here (the reason the list gives).
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+    /// An ONNX detector whose model failed its checks.
+    #[error(transparent)]
+    Onnx(#[from] OnnxError),
+    /// A plugin that failed to start.
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+    /// Listed, but neither built in nor a plugin (a bug).
+    #[error("detector '{0}' is listed but not built in")]
+    NotBuiltIn(String),
+}
 
 /// One entry of the list.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -19,7 +60,7 @@ pub struct DetectorInfo {
     /// One line on what it does.
     pub description: String,
     /// `Err(reason)` when it cannot run on this machine.
-    pub available: Result<(), String>,
+    pub available: Result<(), Unavailable>,
 }
 
 impl DetectorInfo {
@@ -42,7 +83,7 @@ pub fn detectors() -> Vec<DetectorInfo> {
             Ok(plugin) => format!("{} [{}]", plugin.description, p.path.display()),
             Err(_) => format!("plugin [{}]", p.path.display()),
         },
-        available: p.available(),
+        available: p.available().map_err(Unavailable::from),
     }));
     all
 }
@@ -70,7 +111,7 @@ fn builtin() -> Vec<DetectorInfo> {
             description: "a YOLO model run with ONNX Runtime on the whole frame and on tiles; the shipped model or \
                       [yolo] model in ~/.config/dso-detector/dso-detector.conf"
                 .into(),
-            available: crate::yolo::AVAILABILITY.cached(),
+            available: crate::yolo::AVAILABILITY.cached().map_err(Unavailable::from),
         },
         DetectorInfo {
             name: "xrai".into(),
@@ -78,7 +119,7 @@ fn builtin() -> Vec<DetectorInfo> {
             description: "a ResNet classifier on tiles and an XRAI heat map of where it looked, boxes from the map; \
                           slow: seconds per tile with an object on a Raspberry Pi (Parisot & Jaziri 2024, technique 3)"
                 .into(),
-            available: crate::xrai::detector::AVAILABILITY.cached(),
+            available: crate::xrai::detector::AVAILABILITY.cached().map_err(Unavailable::from),
         },
         DetectorInfo {
             name: "pix2pix".into(),
@@ -86,7 +127,7 @@ fn builtin() -> Vec<DetectorInfo> {
             description: "a Pix2Pix generator imitating the XRAI heat map in one pass per tile, boxes from the map \
                           (Parisot & Jaziri 2024, technique 4)"
                 .into(),
-            available: crate::pix2pix::AVAILABILITY.cached(),
+            available: crate::pix2pix::AVAILABILITY.cached().map_err(Unavailable::from),
         },
     ]
 }
@@ -102,20 +143,20 @@ pub fn find(name: &str) -> Option<DetectorInfo> {
 }
 
 /// Creates a detector by name (case-insensitive); the error says why it cannot run.
-pub fn create(name: &str) -> Result<Box<dyn Detector>, Error> {
-    let info = find(name).ok_or_else(|| {
-        let known: Vec<String> = detectors().into_iter().map(|d| d.name).collect();
-        Error::new(format!("unknown detector '{name}' (available: {})", known.join(", ")))
+pub fn create(name: &str) -> Result<Box<dyn Detector>, CreateError> {
+    let info = find(name).ok_or_else(|| CreateError::Unknown {
+        name: name.into(),
+        known: detectors().into_iter().map(|d| d.name).collect(),
     })?;
-    info.available.clone().map_err(Error::new)?;
+    info.available.clone()?;
     match info.name.as_str() {
         "naive" => Ok(Box::new(NaiveDetector::default())),
         "yolo" => Ok(Box::new(crate::yolo::YoloDetector::from_config()?)),
         "xrai" => Ok(Box::new(crate::xrai::detector::XraiDetector::new()?)),
         "pix2pix" => Ok(Box::new(crate::pix2pix::Pix2PixDetector::new()?)),
         other => match plugins().entries.iter().find(|p| p.name == other) {
-            Some(plugin) => plugin.create(),
-            None => Err(Error::new(format!("detector '{other}' is listed but not built in"))),
+            Some(plugin) => Ok(plugin.create()?),
+            None => Err(CreateError::NotBuiltIn(other.into())),
         },
     }
 }
@@ -138,7 +179,7 @@ mod tests {
         for name in ["xrai", "pix2pix"] {
             match find(name).expect("listed").available {
                 Ok(()) => assert_eq!(create(name).expect("created").name(), name),
-                Err(why) => assert_eq!(create(name).err().expect("an error").message(), why),
+                Err(why) => assert_eq!(create(name).err().expect("an error").to_string(), why.to_string()),
             }
         }
     }
@@ -146,6 +187,6 @@ mod tests {
     #[test]
     fn unknown_name_lists_the_known_ones() {
         let err = create("nope").err().expect("error");
-        assert!(err.message().contains("naive"), "{err}");
+        assert!(err.to_string().contains("naive"), "{err}");
     }
 }

@@ -52,7 +52,7 @@ fn heat_png(messages: &[Message]) -> image::DynamicImage {
 
 #[test]
 fn pix2pix_publishes_a_frame_sized_heat_map() {
-    if !runs_here("Pix2Pix", dso_models::pix2pix::AVAILABILITY.check()) {
+    if !runs_here("Pix2Pix", dso_models::pix2pix::AVAILABILITY.check().map_err(|e| e.to_string())) {
         return;
     }
     let (messages, json, mut d) = run("PIX2PIX");
@@ -70,7 +70,7 @@ fn pix2pix_publishes_a_frame_sized_heat_map() {
 
 #[test]
 fn xrai_reports_progress_then_its_heat_map() {
-    if !runs_here("XRAI", dso_models::xrai::detector::AVAILABILITY.check()) {
+    if !runs_here("XRAI", dso_models::xrai::detector::AVAILABILITY.check().map_err(|e| e.to_string())) {
         return;
     }
     let (messages, json, mut d) = run("XRAI");

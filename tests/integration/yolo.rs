@@ -15,7 +15,7 @@ const MISSING_ORT: &str = "/nonexistent/libonnxruntime.so.1.31.1";
 
 /// Whether this machine can run the YOLO detector; prints why not.
 fn yolo_runs_here() -> bool {
-    runs_here("YOLO", dso_models::yolo::AVAILABILITY.check())
+    runs_here("YOLO", dso_models::yolo::AVAILABILITY.check().map_err(|e| e.to_string()))
 }
 
 #[test]
@@ -64,7 +64,7 @@ fn a_model_with_the_wrong_shape_is_refused_precisely() {
         return;
     }
     let err = dso_models::yolo::YoloDetector::load(&classifier, Default::default()).unwrap_err();
-    let msg = err.message();
+    let msg = err.to_string();
     assert!(msg.contains("tiny_classifier.onnx") && msg.contains("output"), "{msg}");
 }
 

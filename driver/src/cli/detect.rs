@@ -13,7 +13,7 @@ use dso_plugin_api::Detection;
 use super::{ensure_dir, files};
 use crate::indi::format_timestamp;
 use crate::naming::{self, Naming};
-use crate::pipeline::{analyse_frame, Analysis, Origin, Outputs, Source};
+use crate::pipeline::{analyse_frame, Analysis, Origin, Outputs, PipelineError, Source};
 use crate::report::{Selection, DEFAULT_CONFIDENCE, DEFAULT_MAX_DETECTIONS};
 
 /// Arguments of `dso-detect detect`.
@@ -97,15 +97,15 @@ pub fn analyse_file(
     selection: Selection,
     outputs: Outputs,
     naming_args: &NamingArgs,
-) -> Result<Analysis, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+) -> Result<Analysis, PipelineError> {
+    let bytes = std::fs::read(path)?;
     let source = Source {
         origin: Origin::File(path.to_path_buf()),
         format: decode::format_from_path(path),
         timestamp: format_timestamp(SystemTime::now()),
         received: Instant::now(),
     };
-    let frame = decode::decode(&bytes, &source.format, &decode::Limits::default()).map_err(|e| e.to_string())?;
+    let frame = decode::decode(&bytes, &source.format, &decode::Limits::default())?;
     drop(bytes);
     let mut an = analyse_frame(&frame, &source, detector, selection, outputs, &naming_args.naming())?;
     if let Some(pending) = an.pending.take() {
@@ -126,11 +126,11 @@ pub fn analyse_file(
                             85,
                             outputs.max_side,
                         )
-                        .map_err(|e| format!("annotated image: {e}"))?,
+                        .map_err(PipelineError::Annotated)?,
                     );
                 }
             }
-            Err(e) => an.report.field_note = Some(e),
+            Err(e) => an.report.field_note = Some(e.to_string()),
         }
     }
     Ok(an)
@@ -179,6 +179,7 @@ pub(super) fn run(a: &DetectArgs) -> anyhow::Result<bool> {
     for path in &inputs {
         bar.set_message(path.display().to_string());
         let result = analyse_file(path, detector.as_mut(), selection, outputs, &a.naming);
+        let result = result.map_err(|e| e.to_string());
         match result.and_then(|an| write_outputs(a, path, &an).map_err(|e| format!("{e:#}")).map(|_| an)) {
             Ok(an) => bar.suspend(|| println!("{}: {}", path.display(), an.report.summary())),
             Err(e) => {

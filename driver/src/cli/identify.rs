@@ -11,6 +11,7 @@ use dso_models::sky::{identify::objects_in, Catalog};
 use super::detect::NamingArgs;
 use super::files;
 use crate::naming;
+use crate::pipeline::PipelineError;
 
 /// Arguments of `dso-detect identify`.
 #[derive(Args, Debug)]
@@ -36,10 +37,10 @@ pub(super) fn run(a: &IdentifyArgs) -> anyhow::Result<bool> {
     Ok(ok)
 }
 
-fn one(a: &IdentifyArgs, path: &std::path::Path) -> Result<(), String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    let frame = decode::decode(&bytes, &decode::format_from_path(path), &decode::Limits::default())
-        .map_err(|e| e.to_string())?;
+/// One frame; the error (a file that cannot be read or decoded) is the same as `dso-detect detect`'s.
+fn one(a: &IdentifyArgs, path: &std::path::Path) -> Result<(), PipelineError> {
+    let bytes = std::fs::read(path)?;
+    let frame = decode::decode(&bytes, &decode::format_from_path(path), &decode::Limits::default())?;
     let placement = naming::place(&frame, &a.naming.naming());
     if let Some(note) = &placement.note {
         println!("{}: {note}", path.display());

@@ -26,18 +26,34 @@ use crate::yolo::preprocess::Region;
 
 /// Checks what the tiling relies on, so a malformed frame is an error and not a panic: a non-empty frame of one or
 /// three planes of `width × height` samples each.
-pub fn check_frame(frame: &Frame) -> Result<(), String> {
+pub fn check_frame(frame: &Frame) -> Result<(), MalformedFrame> {
     let n = frame.width.checked_mul(frame.height).unwrap_or(0);
     if n == 0 || !matches!(frame.planes.len(), 1 | 3) || frame.planes.iter().any(|p| p.len() != n) {
-        return Err(format!(
-            "malformed frame: {}×{} with {} planes of {:?} samples",
-            frame.width,
-            frame.height,
-            frame.planes.len(),
-            frame.planes.iter().map(Vec::len).collect::<Vec<_>>()
-        ));
+        return Err(MalformedFrame {
+            width: frame.width,
+            height: frame.height,
+            planes: frame.planes.iter().map(Vec::len).collect(),
+        });
     }
     Ok(())
+}
+
+/// A frame the tiling cannot cut: its sizes, as [`check_frame`] found them.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("malformed frame: {width}×{height} with {} planes of {planes:?} samples", planes.len())]
+pub struct MalformedFrame {
+    /// The frame's width.
+    pub width: usize,
+    /// The frame's height.
+    pub height: usize,
+    /// The length of each plane.
+    pub planes: Vec<usize>,
+}
+
+impl From<MalformedFrame> for dso_plugin_api::Error {
+    fn from(e: MalformedFrame) -> Self {
+        dso_plugin_api::Error::new(e.to_string())
+    }
 }
 
 /// Runs `model` over `tiles` of a frame, [`TileModel::max_batch`] at a time, and returns each tile's output.

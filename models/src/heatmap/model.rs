@@ -10,7 +10,7 @@ use std::path::Path;
 use ort::value::TensorRef;
 
 use super::tiles::INPUT;
-use crate::onnx::{self, Dim};
+use crate::onnx::{self, Dim, OnnxError};
 
 /// Most tiles per model run when the graph's batch dimension is free: enough to keep ONNX Runtime's threads busy,
 /// few enough that a batch of inputs stays small (8 × 600 kB).
@@ -37,7 +37,7 @@ impl TileModel {
         input: &str,
         output: &str,
         shape: &[i64],
-    ) -> Result<Self, String> {
+    ) -> Result<Self, OnnxError> {
         let model = onnx::Model::open(path, threads, what)?;
         let side = INPUT as i64;
         let batch = model.expect_input(input, &[Dim::Batch, Dim::Is(3), Dim::Is(side), Dim::Is(side)])?[0];

@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::OnnxError;
 use crate::settings::{self, ModelPath};
 
 /// Where a model file the project ships is looked for, in order: beside the executable, in
@@ -23,14 +24,10 @@ pub fn shipped_candidates(folder: &str, file: &str) -> Vec<PathBuf> {
     out
 }
 
-/// The first of [`shipped_candidates`]`(folder, file)` that exists, or the places looked at (comma-separated).
-pub fn first_shipped(folder: &str, file: &str) -> Result<PathBuf, String> {
+/// The first of [`shipped_candidates`]`(folder, file)` that exists, or all the places looked at.
+pub fn first_shipped(folder: &str, file: &str) -> Result<PathBuf, Vec<PathBuf>> {
     let candidates = shipped_candidates(folder, file);
-    candidates
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .ok_or_else(|| candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))
+    candidates.iter().find(|p| p.is_file()).cloned().ok_or(candidates)
 }
 
 /// The model file for a detector: the one named in the settings (`configured`: its environment variable or
@@ -38,16 +35,24 @@ pub fn first_shipped(folder: &str, file: &str) -> Result<PathBuf, String> {
 /// exists. Returns the file and whether it is the shipped one; the error says where it looked.
 pub fn find_model(
     configured: Option<&ModelPath>,
-    section: &str,
-    env_var: &str,
+    section: &'static str,
+    env_var: &'static str,
     folder: &str,
-    file: &str,
-) -> Result<(PathBuf, bool), String> {
+    file: &'static str,
+) -> Result<(PathBuf, bool), OnnxError> {
     if let Some(m) = configured {
-        return if m.path.is_file() { Ok((m.path.clone(), false)) } else { Err(format!("{m} does not exist")) };
+        return if m.path.is_file() {
+            Ok((m.path.clone(), false))
+        } else {
+            Err(OnnxError::ConfiguredMissing { model: m.to_string() })
+        };
     }
     let conf = settings::get().file.as_ref().map_or_else(|| settings::FILE_NAME.into(), |f| f.display().to_string());
-    first_shipped(folder, file).map(|p| (p, true)).map_err(|places| {
-        format!("{file} is in none of {places}; name one with `model = …` under [{section}] in {conf}, or {env_var}")
+    first_shipped(folder, file).map(|p| (p, true)).map_err(|places| OnnxError::NotShipped {
+        file,
+        places: places.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        section,
+        conf,
+        env_var,
     })
 }

@@ -7,14 +7,17 @@
 //! 1. [`runtime`]: where the ONNX Runtime library is found, and the process's one environment;
 //! 2. [`model`]: a model file opened, its inputs and outputs checked against [`Dim`]s, errors naming the file;
 //! 3. [`lookup`]: where model files are found (the astronomer's own, else the shipped one);
-//! 4. [`Availability`]: "can this detector run here?", asked once per process for the detector list.
+//! 4. [`Availability`]: "can this detector run here?", asked once per process for the detector list;
+//! 5. [`error`]: [`OnnxError`], one error type for all of the above, so every ONNX detector fails in the same words.
 
+pub mod error;
 pub mod lookup;
 pub mod model;
 pub mod runtime;
 
 use std::sync::OnceLock;
 
+pub use error::{ModelProblem, OnnxError, PortMismatch};
 pub use lookup::{find_model, first_shipped, shipped_candidates};
 pub use model::{Dim, Model, Port};
 pub use runtime::{environment, ORT_VERSION};
@@ -24,25 +27,25 @@ pub use runtime::{environment, ORT_VERSION};
 /// is reported with its precise problem then.
 #[derive(Debug)]
 pub struct Availability {
-    files: fn() -> Result<(), String>,
-    cached: OnceLock<Result<(), String>>,
+    files: fn() -> Result<(), OnnxError>,
+    cached: OnceLock<Result<(), OnnxError>>,
 }
 
 impl Availability {
     /// The availability of a detector whose model files `files` looks for.
-    pub const fn new(files: fn() -> Result<(), String>) -> Self {
+    pub const fn new(files: fn() -> Result<(), OnnxError>) -> Self {
         Self { files, cached: OnceLock::new() }
     }
 
     /// Checks now.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), OnnxError> {
         (self.files)()?;
         environment().map(|_| ())
     }
 
     /// [`Self::check`] done once per process: the detector list is built often and ONNX Runtime is loaded once
     /// anyway, so a model file added later is seen when the driver or CLI starts again.
-    pub fn cached(&self) -> Result<(), String> {
+    pub fn cached(&self) -> Result<(), OnnxError> {
         self.cached.get_or_init(|| self.check()).clone()
     }
 }
@@ -53,8 +56,9 @@ mod tests {
 
     #[test]
     fn missing_files_are_the_reason_before_the_runtime_is_tried() {
-        static NONE: Availability = Availability::new(|| Err("no model: a.onnx is in none of /x".into()));
-        assert_eq!(NONE.check().unwrap_err(), "no model: a.onnx is in none of /x");
+        static NONE: Availability =
+            Availability::new(|| Err(OnnxError::Settings("no model: a.onnx is in none of /x".into())));
+        assert_eq!(NONE.check().unwrap_err().to_string(), "no model: a.onnx is in none of /x");
         assert_eq!(NONE.cached(), NONE.check());
     }
 }

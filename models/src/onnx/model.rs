@@ -12,6 +12,7 @@ use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::{TensorElementType, ValueType};
 
+use super::error::{ModelProblem, OnnxError, PortMismatch};
 use super::runtime::environment;
 
 /// One expected dimension of a tensor.
@@ -69,12 +70,17 @@ impl Port {
 
     /// Checks that this is a float32 tensor of the shape `dims` describes; returns the shape, or what is wrong
     /// (`kind` is "input" or "output").
-    pub fn expect_f32(&self, kind: &str, dims: &[Dim]) -> Result<&[i64], String> {
+    pub fn expect_f32(&self, kind: &str, dims: &[Dim]) -> Result<&[i64], PortMismatch> {
         if self.dtype == Some(TensorElementType::Float32) && shape_matches(&self.shape, dims) {
             return Ok(&self.shape);
         }
         let expected: Vec<String> = dims.iter().map(Dim::to_string).collect();
-        Err(format!("{kind} '{}' is {}; expected float32 [{}]", self.name, self.describe(), expected.join(", ")))
+        Err(PortMismatch {
+            kind: kind.into(),
+            name: self.name.clone(),
+            found: self.describe(),
+            expected: expected.join(", "),
+        })
     }
 }
 
@@ -124,26 +130,32 @@ impl Model {
     /// Opens a model file (every model of the project is opened here): graph optimisation on, `threads` intra-op
     /// threads (0: ONNX Runtime's choice). Errors start with `what` and the path ("YOLO model /m/x.onnx: no such
     /// file").
-    pub fn open(path: &Path, threads: usize, what: &str) -> Result<Self, String> {
+    pub fn open(path: &Path, threads: usize, what: &str) -> Result<Self, OnnxError> {
         let env = environment()?;
-        let fail = |why: String| format!("{what} {}: {why}", path.display());
+        let fail = |problem: ModelProblem| OnnxError::model(what, path, problem);
         if !path.is_file() {
-            return Err(fail("no such file".into()));
+            return Err(fail(ModelProblem::NoSuchFile));
         }
-        let mut builder = Session::builder(&env).map_err(|e| fail(e.to_string()))?;
-        builder = builder.with_optimization_level(GraphOptimizationLevel::Level3).map_err(|e| fail(e.to_string()))?;
+        let session = |e: &dyn fmt::Display| fail(ModelProblem::Session(e.to_string()));
+        let mut builder = Session::builder(&env).map_err(|e| session(&e))?;
+        builder = builder.with_optimization_level(GraphOptimizationLevel::Level3).map_err(|e| session(&e))?;
         if threads > 0 {
-            builder = builder.with_intra_threads(threads).map_err(|e| fail(e.to_string()))?;
+            builder = builder.with_intra_threads(threads).map_err(|e| session(&e))?;
         }
-        let session = builder.commit_from_file(path).map_err(|e| fail(format!("not a loadable ONNX model: {e}")))?;
+        let session = builder.commit_from_file(path).map_err(|e| fail(ModelProblem::NotLoadable(e.to_string())))?;
         let inputs = session.inputs().iter().map(|i| Port::of(i.name(), i.dtype())).collect();
         let outputs = session.outputs().iter().map(|o| Port::of(o.name(), o.dtype())).collect();
         Ok(Model { session, path: path.to_owned(), what: what.to_owned(), inputs, outputs })
     }
 
-    /// `"{what} {path}: {why}"`, the form of every load-time error about this file.
-    pub fn error(&self, why: impl fmt::Display) -> String {
-        format!("{} {}: {why}", self.what, self.path.display())
+    /// `"{what} {path}: {problem}"`, the form of every load-time error about this file.
+    pub fn fail(&self, problem: impl Into<ModelProblem>) -> OnnxError {
+        OnnxError::model(self.what.as_str(), self.path.as_path(), problem.into())
+    }
+
+    /// [`Self::fail`] for a check of the calling detector's own ("expected one input (the image), found 2").
+    pub fn error(&self, why: impl fmt::Display) -> OnnxError {
+        self.fail(ModelProblem::Invalid(why.to_string()))
     }
 
     /// The file.
@@ -162,34 +174,33 @@ impl Model {
     }
 
     /// Checks that the graph has exactly the inputs `names`, in any order.
-    pub fn expect_inputs(&self, names: &[&str]) -> Result<(), String> {
+    pub fn expect_inputs(&self, names: &[&str]) -> Result<(), OnnxError> {
         if self.inputs.len() == names.len() && names.iter().all(|n| self.inputs.iter().any(|i| i.name == *n)) {
             return Ok(());
         }
         let quoted = |v: Vec<&str>| v.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
-        let found = quoted(self.inputs.iter().map(|i| i.name.as_str()).collect());
-        Err(self.error(format!(
-            "expected the inputs {}, found {} ({found})",
-            quoted(names.to_vec()),
-            self.inputs.len()
-        )))
+        Err(self.fail(ModelProblem::Inputs {
+            expected: quoted(names.to_vec()),
+            count: self.inputs.len(),
+            found: quoted(self.inputs.iter().map(|i| i.name.as_str()).collect()),
+        }))
     }
 
     /// Checks the input `name` (see [`Port::expect_f32`]) and returns its shape; the error names the file.
-    pub fn expect_input(&self, name: &str, dims: &[Dim]) -> Result<Vec<i64>, String> {
+    pub fn expect_input(&self, name: &str, dims: &[Dim]) -> Result<Vec<i64>, OnnxError> {
         let port = find(&self.inputs, name).ok_or_else(|| self.missing("input", name, &self.inputs))?;
-        port.expect_f32("input", dims).map(<[i64]>::to_vec).map_err(|e| self.error(e))
+        port.expect_f32("input", dims).map(<[i64]>::to_vec).map_err(|e| self.fail(e))
     }
 
     /// Checks the output `name` (see [`Port::expect_f32`]) and returns its shape; the error names the file.
-    pub fn expect_output(&self, name: &str, dims: &[Dim]) -> Result<Vec<i64>, String> {
+    pub fn expect_output(&self, name: &str, dims: &[Dim]) -> Result<Vec<i64>, OnnxError> {
         let port = find(&self.outputs, name).ok_or_else(|| self.missing("output", name, &self.outputs))?;
-        port.expect_f32("output", dims).map(<[i64]>::to_vec).map_err(|e| self.error(e))
+        port.expect_f32("output", dims).map(<[i64]>::to_vec).map_err(|e| self.fail(e))
     }
 
-    fn missing(&self, kind: &str, name: &str, ports: &[Port]) -> String {
+    fn missing(&self, kind: &'static str, name: &str, ports: &[Port]) -> OnnxError {
         let names: Vec<String> = ports.iter().map(|p| format!("'{}'", p.name)).collect();
-        self.error(format!("no {kind} '{name}' (it has {})", names.join(", ")))
+        self.fail(ModelProblem::NoPort { kind, name: name.into(), has: names.join(", ") })
     }
 
     /// A custom metadata entry of the file (ultralytics writes `names` there).
@@ -233,9 +244,12 @@ mod tests {
     fn a_mismatch_says_what_was_found_and_what_was_expected() {
         let big = port(&[-1, 3, 256, 256]);
         let err = big.expect_f32("input", &[Dim::Batch, Dim::Is(3), Dim::Is(224), Dim::Is(224)]);
-        assert_eq!(err.unwrap_err(), "input 'input' is float32 [?, 3, 256, 256]; expected float32 [N, 3, 224, 224]");
+        assert_eq!(
+            err.unwrap_err().to_string(),
+            "input 'input' is float32 [?, 3, 256, 256]; expected float32 [N, 3, 224, 224]"
+        );
         let ints = Port { dtype: Some(TensorElementType::Int64), ..port(&[1, 2]) };
-        assert!(ints.expect_f32("output", &[Dim::One, Dim::Is(2)]).unwrap_err().contains("is i64 [1, 2]"));
+        assert!(ints.expect_f32("output", &[Dim::One, Dim::Is(2)]).unwrap_err().to_string().contains("is i64 [1, 2]"));
         let logits = port(&[4, 2]);
         assert_eq!(logits.expect_f32("output", &[Dim::Batch, Dim::Is(2)]).unwrap(), &[4, 2]);
     }

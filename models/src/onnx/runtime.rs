@@ -18,15 +18,10 @@ use std::sync::{Arc, OnceLock};
 
 use ort::environment::Environment;
 
+use super::OnnxError;
+
 /// The ONNX Runtime version the project is built and tested against.
 pub const ORT_VERSION: &str = "1.31.1";
-
-fn install_hint() -> String {
-    format!(
-        "install it with `pip install onnxruntime=={ORT_VERSION}` (installers/deps.sh does), or set ORT_DYLIB_PATH to \
-         a libonnxruntime.so"
-    )
-}
 
 /// `libonnxruntime.so*` files in a folder, the unversioned name first.
 fn libraries_in(dir: &Path) -> Vec<PathBuf> {
@@ -82,19 +77,14 @@ pub fn library_candidates() -> Vec<PathBuf> {
     out
 }
 
-fn init() -> Result<Environment, String> {
+fn init() -> Result<Environment, OnnxError> {
     let candidates = library_candidates();
     if candidates.is_empty() {
-        return Err(format!("the ONNX Runtime library was not found; {}", install_hint()));
+        return Err(OnnxError::RuntimeNotFound);
     }
     // ONNX Runtime can be loaded once per process; the first candidate that exists is the one tried.
-    let path = candidates.iter().find(|p| p.is_file()).ok_or_else(|| {
-        format!(
-            "the ONNX Runtime library was not found ({} does not exist); {}",
-            candidates[0].display(),
-            install_hint()
-        )
-    })?;
+    let path =
+        candidates.iter().find(|p| p.is_file()).ok_or_else(|| OnnxError::RuntimeMissing(candidates[0].clone()))?;
     let logger: ort::logging::LoggerFunction = Arc::new(|level, category, _id, location, message| {
         use ort::logging::LogLevel;
         let lvl = match level {
@@ -106,17 +96,17 @@ fn init() -> Result<Environment, String> {
         log::log!(target: "onnxruntime", lvl, "[{category}] {message} ({location})");
     });
     let env = ort::init_from(path)
-        .map_err(|e| format!("cannot load ONNX Runtime: {e}; {}", install_hint()))?
+        .map_err(|e| OnnxError::RuntimeLoad(e.to_string()))?
         .with_name("dso-detector")
         .with_logger(logger)
         .build()
-        .map_err(|e| format!("cannot start ONNX Runtime from {}: {e}", path.display()))?;
+        .map_err(|e| OnnxError::RuntimeStart { path: path.clone(), why: e.to_string() })?;
     log::info!("ONNX Runtime loaded from {}", path.display());
     Ok(env)
 }
 
 /// The process's ONNX Runtime environment, loaded on first use; the error says why it cannot be.
-pub fn environment() -> Result<Environment, String> {
-    static ENV: OnceLock<Result<Environment, String>> = OnceLock::new();
+pub fn environment() -> Result<Environment, OnnxError> {
+    static ENV: OnceLock<Result<Environment, OnnxError>> = OnceLock::new();
     ENV.get_or_init(init).clone()
 }

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use dso_plugin_api::{Detections, Detector, Error, Frame};
 
 use crate::heatmap::{self, BoxParams, Stitcher, TileModel, TileSource, Tiling, INPUT};
+use crate::onnx::OnnxError;
 
 /// The scale of this classifier's XRAI maps: the 99.5th percentile of the raw XRAI values over the generator's
 /// training set (`models/pix2pix/train.py` stores it in the checkpoint, `export.py` prints it). Pix2Pix outputs
@@ -55,12 +56,12 @@ impl Default for Pix2PixParams {
 /// The generator file: [`MODEL_ENV`] if set, else `[pix2pix] model` of [`crate::settings`], else the shipped
 /// [`MODEL_FILE`] beside the executable, in
 /// `<prefix>/share/dso-detector/` or in the source tree's `models/pix2pix/`.
-pub fn model_path() -> Result<PathBuf, String> {
+pub fn model_path() -> Result<PathBuf, OnnxError> {
     let settings = crate::settings::get();
-    settings.section_errors("pix2pix")?;
+    settings.section_errors("pix2pix").map_err(OnnxError::Settings)?;
     crate::onnx::find_model(settings.pix2pix.model.as_ref(), "pix2pix", MODEL_ENV, "pix2pix", MODEL_FILE)
         .map(|(path, _)| path)
-        .map_err(|e| format!("no Pix2Pix model: {e}"))
+        .map_err(|e| OnnxError::no_model("no Pix2Pix model", e))
 }
 
 /// Whether the Pix2Pix detector: the model file is found and ONNX Runtime loads.
@@ -76,17 +77,16 @@ pub struct Pix2PixDetector {
 
 impl Pix2PixDetector {
     /// The detector with the generator [`model_path`] finds, the configured threads and default parameters.
-    pub fn new() -> Result<Self, Error> {
+    pub fn new() -> Result<Self, OnnxError> {
         let threads = crate::settings::get().pix2pix.threads.unwrap_or(0);
-        Self::load(&model_path().map_err(Error::new)?, Pix2PixParams { threads, ..Pix2PixParams::default() })
+        Self::load(&model_path()?, Pix2PixParams { threads, ..Pix2PixParams::default() })
     }
 
     /// The detector with a given generator file, checked: input `input` `[N, 3, 224, 224]`, output `heat`
     /// `[N, 1, 224, 224]`.
-    pub fn load(path: &Path, params: Pix2PixParams) -> Result<Self, Error> {
+    pub fn load(path: &Path, params: Pix2PixParams) -> Result<Self, OnnxError> {
         let side = INPUT as i64;
-        let model = TileModel::load(path, params.threads, "Pix2Pix model", "input", "heat", &[1, side, side])
-            .map_err(Error::new)?;
+        let model = TileModel::load(path, params.threads, "Pix2Pix model", "input", "heat", &[1, side, side])?;
         log::info!("Pix2Pix model {}", path.display());
         Ok(Self { model, path: path.to_owned(), params })
     }
@@ -108,7 +108,7 @@ impl Detector for Pix2PixDetector {
     }
 
     fn detect(&mut self, frame: &Frame) -> Result<Detections, Error> {
-        heatmap::check_frame(frame).map_err(Error::new)?;
+        heatmap::check_frame(frame)?;
         let source = TileSource::new(frame);
         let tiles = self.params.tiling.tiles(frame.width, frame.height);
         let maps = heatmap::run_tiles(&source, &tiles, &mut self.model).map_err(Error::new)?;

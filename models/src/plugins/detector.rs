@@ -19,6 +19,7 @@ use dso_plugin_api::abi::{
 };
 use dso_plugin_api::{Detection, Detections, Detector, Encoding, Error, Frame, HeatMap};
 
+use super::error::{BadResult, PluginError};
 use super::library::Plugin;
 
 /// More detections than this in one frame is not a result but a bug.
@@ -54,18 +55,18 @@ fn last_error(plugin: &Plugin, handle: *mut c_void) -> String {
 
 impl PluginDetector {
     /// Calls the plugin's `create` with a configuration string.
-    pub fn create(plugin: Arc<Plugin>, config: &str, disabled: Arc<OnceLock<String>>) -> Result<Self, Error> {
+    pub fn create(plugin: Arc<Plugin>, config: &str, disabled: Arc<OnceLock<String>>) -> Result<Self, PluginError> {
         if let Some(why) = disabled.get() {
-            return Err(Error::new(format!("plugin {} is disabled: {why}", plugin.name)));
+            return Err(PluginError::Disabled { name: plugin.name.clone(), why: why.clone() });
         }
-        let config = CString::new(config).map_err(|_| Error::new("a plugin configuration cannot contain NUL"))?;
+        let config = CString::new(config).map_err(|_| PluginError::ConfigNul)?;
         let create = plugin.functions.create;
         // SAFETY: `create` takes a NUL-terminated string valid for the call.
         let handle = catch_unwind(AssertUnwindSafe(|| unsafe { create(config.as_ptr()) }))
-            .map_err(|_| Error::new(format!("plugin {}: create() panicked", plugin.name)))?;
+            .map_err(|_| PluginError::CreatePanicked(plugin.name.clone()))?;
         if handle.is_null() {
             let why = last_error(&plugin, std::ptr::null_mut());
-            return Err(Error::new(format!("plugin {} cannot start: {why}", plugin.name)));
+            return Err(PluginError::CannotStart { name: plugin.name.clone(), why });
         }
         Ok(Self { handle, disabled, plugin })
     }
@@ -135,12 +136,12 @@ pub fn sanitize(d: Detection, width: f32, height: f32, notes: &mut Vec<String>) 
 }
 
 /// Copies a plugin's result into owned, checked [`Detections`]. `Err` is a misbehaviour that disables the plugin.
-fn read_result(r: &DsoResult, frame: &Frame, notes: &mut Vec<String>) -> Result<Detections, String> {
+fn read_result(r: &DsoResult, frame: &Frame, notes: &mut Vec<String>) -> Result<Detections, BadResult> {
     if r.n_detections > MAX_DETECTIONS {
-        return Err(format!("it returned {} detections (at most {MAX_DETECTIONS})", r.n_detections));
+        return Err(BadResult::TooMany(r.n_detections));
     }
     if r.n_detections > 0 && r.detections.is_null() {
-        return Err(format!("it returned {} detections at a null pointer", r.n_detections));
+        return Err(BadResult::NullDetections(r.n_detections));
     }
     let raw = if r.n_detections == 0 {
         &[][..]
@@ -189,7 +190,8 @@ impl Detector for PluginDetector {
 
     fn detect(&mut self, frame: &Frame) -> Result<Detections, Error> {
         if let Some(why) = self.disabled.get() {
-            return Err(Error::new(format!("plugin {} is disabled: {why}", self.plugin.name)));
+            let disabled = PluginError::Disabled { name: self.plugin.name.clone(), why: why.clone() };
+            return Err(Error::new(disabled.to_string()));
         }
         let owner = CFrame::new(frame);
         let c_frame = owner.as_c(frame)?;
@@ -205,7 +207,7 @@ impl Detector for PluginDetector {
         };
         let mut notes = Vec::new();
         let outcome = match status {
-            DSO_STATUS_OK => read_result(&result, frame, &mut notes).map_err(|why| self.disable(why)),
+            DSO_STATUS_OK => read_result(&result, frame, &mut notes).map_err(|why| self.disable(why.to_string())),
             DSO_STATUS_ERROR | DSO_STATUS_INVALID_ARGUMENT => {
                 Err(Error::new(format!("{}: {}", self.plugin.name, last_error(&self.plugin, handle))))
             }

@@ -16,6 +16,8 @@ use dso_plugin_api::abi::{
 };
 use libloading::Library;
 
+use super::error::{LoadProblem, PluginError};
+
 /// The functions of a checked table (none null).
 #[derive(Clone, Copy, Debug)]
 pub struct Functions {
@@ -54,54 +56,55 @@ pub fn valid_name(name: &str) -> bool {
 }
 
 /// Calls a static-string function of the table, guarded; the string must be UTF-8.
-fn static_string(f: Option<DsoStaticStringFn>, what: &str) -> Result<String, String> {
-    let f = f.ok_or_else(|| format!("its table has no {what} function"))?;
+fn static_string(f: Option<DsoStaticStringFn>, what: &'static str) -> Result<String, LoadProblem> {
+    let f = f.ok_or(LoadProblem::MissingFunction(what))?;
     // SAFETY: a function of a table whose version was checked: it takes nothing and returns a static string.
-    let ptr = catch_unwind(|| unsafe { f() }).map_err(|_| format!("{what}() panicked"))?;
+    let ptr = catch_unwind(|| unsafe { f() }).map_err(|_| LoadProblem::Panicked(what.into()))?;
     if ptr.is_null() {
-        return Err(format!("{what}() returned null"));
+        return Err(LoadProblem::ReturnedNull(what.into()));
     }
     // SAFETY: non-null; the ABI says it is a NUL-terminated static string.
     let text = unsafe { CStr::from_ptr(ptr as *const c_char) };
-    text.to_str().map(str::to_owned).map_err(|_| format!("{what}() is not UTF-8"))
+    text.to_str().map(str::to_owned).map_err(|_| LoadProblem::NotUtf8(what.into()))
 }
 
-/// Opens a library and checks its table; the error is a sentence naming the file.
-pub fn load(path: &Path) -> Result<Plugin, String> {
+/// Opens a library and checks its table; the error names the file.
+pub fn load(path: &Path) -> Result<Plugin, PluginError> {
     let file = file_name(path);
+    let fail = |problem: LoadProblem| PluginError::library(&file, problem);
     // SAFETY: loading runs the library's initialisers. That is the trust decision plugins are about: only places
     // chosen by the person starting the program are searched (see `discover`).
-    let library = unsafe { Library::new(path) }.map_err(|e| format!("{file}: cannot be loaded as a library: {e}"))?;
+    let library = unsafe { Library::new(path) }.map_err(|e| fail(LoadProblem::NotALibrary(e.to_string())))?;
     let entry_name = std::str::from_utf8(&DSO_PLUGIN_ENTRY[..DSO_PLUGIN_ENTRY.len() - 1]).unwrap_or_default();
     // SAFETY: the symbol is declared by the ABI as `const DsoDetectorVTable *(void)`.
     let entry: DsoEntryFn = *unsafe { library.get::<DsoEntryFn>(DSO_PLUGIN_ENTRY) }
-        .map_err(|_| format!("{file}: no {entry_name} symbol: not a DSO Detector plugin"))?;
+        .map_err(|_| fail(LoadProblem::NoEntry(entry_name.into())))?;
     // SAFETY: calling the entry point as the ABI declares it; a Rust panic cannot cross an `extern "C"` function
     // (it aborts), so `catch_unwind` here only guards the host's own side.
     let table = catch_unwind(AssertUnwindSafe(|| unsafe { entry() }))
-        .map_err(|_| format!("{file}: {entry_name}() panicked"))?;
+        .map_err(|_| fail(LoadProblem::Panicked(entry_name.into())))?;
     if table.is_null() {
-        return Err(format!("{file}: {entry_name}() returned null"));
+        return Err(fail(LoadProblem::ReturnedNull(entry_name.into())));
     }
     // SAFETY: every version of the table starts with `abi_version: u32, struct_size: u32`; read those alone.
     let (version, size) =
         unsafe { (table.cast::<u32>().read_unaligned(), table.cast::<u32>().add(1).read_unaligned()) };
     if version != DSO_PLUGIN_ABI_VERSION {
-        return Err(format!("{file}: ABI version {version}, this host speaks {DSO_PLUGIN_ABI_VERSION}"));
+        return Err(fail(LoadProblem::AbiVersion(version)));
     }
     let needed = std::mem::size_of::<DsoDetectorVTable>();
     if (size as usize) < needed {
-        return Err(format!("{file}: its table is {size} bytes, ABI version 1 needs {needed}"));
+        return Err(fail(LoadProblem::TableTooSmall { size, needed }));
     }
     // SAFETY: version 1 and at least as large as our definition: the first `needed` bytes are a v1 table.
     let t: DsoDetectorVTable = unsafe { table.read_unaligned() };
-    let name = static_string(t.name, "name").map_err(|e| format!("{file}: {e}"))?;
+    let name = static_string(t.name, "name").map_err(fail)?;
     if !valid_name(&name) {
-        return Err(format!("{file}: detector name '{name}' is not 1-32 characters of a-z, 0-9, '_', '-'"));
+        return Err(fail(LoadProblem::InvalidName(name)));
     }
-    let version = static_string(t.version, "version").map_err(|e| format!("{file}: {e}"))?;
-    let description = static_string(t.description, "description").map_err(|e| format!("{file}: {e}"))?;
-    let missing = |what: &str| format!("{file}: its table has no {what} function");
+    let version = static_string(t.version, "version").map_err(fail)?;
+    let description = static_string(t.description, "description").map_err(fail)?;
+    let missing = |what: &'static str| fail(LoadProblem::MissingFunction(what));
     let functions = Functions {
         create: t.create.ok_or_else(|| missing("create"))?,
         detect: t.detect.ok_or_else(|| missing("detect"))?,
@@ -128,7 +131,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("libnotalib.so");
         std::fs::write(&path, "this is not an ELF file\n").unwrap();
-        let err = load(&path).unwrap_err();
+        let err = load(&path).unwrap_err().to_string();
         assert!(err.starts_with("libnotalib.so: cannot be loaded as a library"), "{err}");
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -8,15 +8,17 @@
 
 pub mod detector;
 pub mod discover;
+pub mod error;
 pub mod library;
 
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
 pub use detector::PluginDetector;
+pub use error::{BadResult, LoadProblem, PluginError};
 pub use library::Plugin;
 
-use dso_plugin_api::{Detector, Error};
+use dso_plugin_api::Detector;
 
 /// One library found by discovery, usable or not.
 #[derive(Debug)]
@@ -28,7 +30,7 @@ pub struct PluginEntry {
     /// Where discovery found it.
     pub origin: String,
     /// The loaded plugin, or why it is refused.
-    pub loaded: Result<Arc<Plugin>, String>,
+    pub loaded: Result<Arc<Plugin>, PluginError>,
     /// The configuration string passed to `create` (`config = NAME TEXT` under `[plugins]` of the settings).
     pub config: String,
     /// Set when one of its detectors misbehaved.
@@ -37,18 +39,18 @@ pub struct PluginEntry {
 
 impl PluginEntry {
     /// `Ok` when the plugin can run, else why not.
-    pub fn available(&self) -> Result<(), String> {
+    pub fn available(&self) -> Result<(), PluginError> {
         match (&self.loaded, self.disabled.get()) {
             (Err(why), _) => Err(why.clone()),
-            (Ok(_), Some(why)) => Err(format!("disabled after it misbehaved: {why}")),
+            (Ok(_), Some(why)) => Err(PluginError::Misbehaved(why.clone())),
             (Ok(_), None) => Ok(()),
         }
     }
 
     /// Creates one detector instance.
-    pub fn create(&self) -> Result<Box<dyn Detector>, Error> {
-        self.available().map_err(Error::new)?;
-        let plugin = self.loaded.as_ref().map_err(|e| Error::new(e.clone()))?;
+    pub fn create(&self) -> Result<Box<dyn Detector>, PluginError> {
+        self.available()?;
+        let plugin = self.loaded.as_ref().map_err(Clone::clone)?;
         Ok(Box::new(PluginDetector::create(plugin.clone(), &self.config, self.disabled.clone())?))
     }
 }
@@ -99,9 +101,9 @@ pub fn load_all(found: discover::Found, builtin: &[&str]) -> Plugins {
         let file = library::file_name(&c.path);
         let loaded = library::load(&c.path).and_then(|p| {
             if builtin.iter().any(|b| b.eq_ignore_ascii_case(&p.name)) {
-                Err(format!("{file}: its detector is named '{}', the name of a built-in detector", p.name))
+                Err(PluginError::ShadowsBuiltin { file: file.clone(), name: p.name })
             } else if taken.contains(&p.name) {
-                Err(format!("{file}: another plugin already provides '{}'", p.name))
+                Err(PluginError::Duplicate { file: file.clone(), name: p.name })
             } else {
                 Ok(Arc::new(p))
             }

@@ -93,8 +93,11 @@ fn broken_libraries_are_refused_with_the_reason() {
     let good = build_c(&dir, "libcblob.so", &[]).unwrap();
     let twice = build_c(&dir, "libcblob2.so", &[]).unwrap();
     let plugins = load_all(found(&[wrong, no_entry, clash, bad_name, text, good, twice], &[]), &["naive"]);
-    let why: Vec<(String, String)> =
-        plugins.entries.iter().map(|e| (e.name.clone(), e.available().err().unwrap_or_default())).collect();
+    let why: Vec<(String, String)> = plugins
+        .entries
+        .iter()
+        .map(|e| (e.name.clone(), e.available().err().map(|e| e.to_string()).unwrap_or_default()))
+        .collect();
     let expect = [
         ("wrong", "libwrong.so: ABI version 7, this host speaks 1"),
         ("noentry", "libnoentry.so: no dso_detector_plugin symbol"),
@@ -119,6 +122,6 @@ fn a_bad_configuration_is_the_create_error() {
     let Some(lib) = build_c(&dir, "libcblob.so", &[]) else { return };
     let plugins = load_all(found(&[lib], &[("cblob", "k=lots")]), &[]);
     let err = plugins.entries[0].create().err().expect("create fails");
-    assert!(err.message().contains("cblob: bad configuration 'k=lots'"), "{err}");
+    assert!(err.to_string().contains("cblob: bad configuration 'k=lots'"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }

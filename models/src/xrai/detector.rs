@@ -24,6 +24,7 @@ use ndarray::Array3;
 
 use super::{xrai, OnnxGradient, XraiConfig};
 use crate::heatmap::{self, BoxParams, Stitcher, TileModel, TileSource, Tiling, INPUT};
+use crate::onnx::OnnxError;
 use crate::pix2pix::MAP_SCALE;
 use crate::yolo::preprocess::Region;
 
@@ -49,15 +50,15 @@ pub fn gradient_path(forward: &Path) -> PathBuf {
 /// else the shipped [`MODEL_FILE`] beside the
 /// executable, in `<prefix>/share/dso-detector/` or in the source tree's `models/classifier/`; the gradient graph
 /// must be beside it.
-pub fn model_paths() -> Result<(PathBuf, PathBuf), String> {
+pub fn model_paths() -> Result<(PathBuf, PathBuf), OnnxError> {
     let settings = crate::settings::get();
-    settings.section_errors("xrai")?;
+    settings.section_errors("xrai").map_err(OnnxError::Settings)?;
     let (forward, _) =
         crate::onnx::find_model(settings.xrai.model.as_ref(), "xrai", MODEL_ENV, "classifier", MODEL_FILE)
-            .map_err(|e| format!("no classifier for XRAI: {e}"))?;
+            .map_err(|e| OnnxError::no_model("no classifier for XRAI", e))?;
     let gradient = gradient_path(&forward);
     if !gradient.is_file() {
-        return Err(format!("no gradient graph for XRAI: {} does not exist", gradient.display()));
+        return Err(OnnxError::NoGradientGraph(gradient));
     }
     Ok((forward, gradient))
 }
@@ -156,26 +157,25 @@ fn touches(pixels: &[usize], (x0, y0, x1, y1): (usize, usize, usize, usize), wid
 
 impl XraiDetector {
     /// The detector with the graphs [`model_paths`] finds, the configured threads and default parameters.
-    pub fn new() -> Result<Self, Error> {
-        let (forward, _) = model_paths().map_err(Error::new)?;
+    pub fn new() -> Result<Self, OnnxError> {
+        let (forward, _) = model_paths()?;
         let threads = crate::settings::get().xrai.threads.unwrap_or(0);
         Self::load(&forward, XraiParams { threads, ..XraiParams::default() })
     }
 
     /// The detector with a given forward graph (input `input` `[N, 3, 224, 224]`, output `logits` `[N, 2]`) and its
     /// gradient graph [`gradient_path`], both checked.
-    pub fn load(forward: &Path, params: XraiParams) -> Result<Self, Error> {
-        let classifier =
-            TileModel::load(forward, params.threads, "classifier", "input", "logits", &[2]).map_err(Error::new)?;
+    pub fn load(forward: &Path, params: XraiParams) -> Result<Self, OnnxError> {
+        let classifier = TileModel::load(forward, params.threads, "classifier", "input", "logits", &[2])?;
         let grad_path = gradient_path(forward);
-        let gradient = OnnxGradient::load(&grad_path, params.threads).map_err(Error::new)?;
+        let gradient = OnnxGradient::load(&grad_path, params.threads)?;
         if gradient.classes() != 2 || gradient.input_size().is_some_and(|s| s != (INPUT, INPUT)) {
-            return Err(Error::new(format!(
-                "gradient graph {}: {} classes, input {:?}; expected 2 classes and {INPUT}×{INPUT}",
-                grad_path.display(),
+            let why = format!(
+                "{} classes, input {:?}; expected 2 classes and {INPUT}×{INPUT}",
                 gradient.classes(),
                 gradient.input_size()
-            )));
+            );
+            return Err(OnnxError::model("gradient graph", grad_path, crate::onnx::ModelProblem::Invalid(why)));
         }
         log::info!("XRAI classifier {} and {}", forward.display(), grad_path.display());
         Ok(Self { classifier, gradient, path: forward.to_owned(), params, progress: None, stats: XraiStats::default() })
@@ -215,7 +215,7 @@ impl Detector for XraiDetector {
     }
 
     fn detect(&mut self, frame: &Frame) -> Result<Detections, Error> {
-        heatmap::check_frame(frame).map_err(Error::new)?;
+        heatmap::check_frame(frame)?;
         let start = Instant::now();
         self.stats = XraiStats::default();
         let source = TileSource::new(frame);
@@ -233,7 +233,7 @@ impl Detector for XraiDetector {
             }
             let started = Instant::now();
             let image = to_hwc(&source.input(*tile));
-            let out = xrai(image.view(), &mut self.gradient, DSO_CLASS, &self.params.xrai).map_err(Error::new)?;
+            let out = xrai(image.view(), &mut self.gradient, DSO_CLASS, &self.params.xrai)?;
             let scaled: Vec<f32> = out.map.iter().map(|v| (v / MAP_SCALE).clamp(0.0, 1.0)).collect();
             stitcher.add(*tile, &scaled);
             self.stats.explain += started.elapsed();

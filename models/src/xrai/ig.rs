@@ -42,6 +42,25 @@ pub fn default_baselines(image: ArrayView3<f32>) -> [f32; 2] {
     [lo, hi]
 }
 
+/// Why Integrated Gradients could not be computed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum IgError {
+    /// `steps` was 0.
+    #[error("Integrated Gradients needs at least one step")]
+    NoSteps,
+    /// The model's gradient call failed; its own message.
+    #[error("{0}")]
+    Model(String),
+    /// The model returned the wrong number of values.
+    #[error("the model returned {values} gradient values for an input of shape {shape:?}")]
+    Count {
+        /// How many it returned.
+        values: usize,
+        /// The input's shape.
+        shape: [usize; 4],
+    },
+}
+
 /// Integrated Gradients of `class` for an `H × W × C` image from the constant `baseline`, with `steps` path points
 /// and at most `batch` images per model call (0: the model's [`Gradient::max_batch`]). Returns `H × W × C`.
 pub fn integrated_gradients<G: Gradient + ?Sized>(
@@ -51,9 +70,9 @@ pub fn integrated_gradients<G: Gradient + ?Sized>(
     class: usize,
     steps: usize,
     batch: usize,
-) -> Result<Array3<f32>, String> {
+) -> Result<Array3<f32>, IgError> {
     if steps == 0 {
-        return Err("Integrated Gradients needs at least one step".into());
+        return Err(IgError::NoSteps);
     }
     let (h, w, c) = image.dim();
     let plane = h * w;
@@ -71,9 +90,9 @@ pub fn integrated_gradients<G: Gradient + ?Sized>(
             input.extend(diff_chw.iter().map(|&d| (f64::from(baseline) + alpha * d) as f32));
         }
         let shape = [alphas.len(), c, h, w];
-        let grads = model.gradient(&input, shape, class)?;
+        let grads = model.gradient(&input, shape, class).map_err(IgError::Model)?;
         if grads.len() != input.len() {
-            return Err(format!("the model returned {} gradient values for an input of shape {shape:?}", grads.len()));
+            return Err(IgError::Count { values: grads.len(), shape });
         }
         // grads.sum(axis=0): the batch summed in order, then added to the running total
         batch_sum.copy_from_slice(&grads[..chw]);

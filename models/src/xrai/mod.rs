@@ -31,7 +31,7 @@ pub mod segments;
 
 use ndarray::{Array2, Array3, ArrayView3};
 
-pub use ig::Gradient;
+pub use ig::{Gradient, IgError};
 pub use onnx::OnnxGradient;
 pub use rank::{RankConfig, Ranking, Region};
 pub use segments::{Mask, SegmentConfig};
@@ -76,14 +76,34 @@ pub struct XraiOutput {
     pub segments: Vec<Mask>,
 }
 
+/// Why XRAI could not explain an image.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum XraiError {
+    /// Not an `H × W × 3` image with pixels.
+    #[error("XRAI takes an H × W × 3 image, not {0} × {1} × {2}")]
+    Shape(usize, usize, usize),
+    /// NaN or infinite values.
+    #[error("the image has values that are not finite")]
+    NotFinite,
+    /// Integrated Gradients failed (the model's own error included).
+    #[error(transparent)]
+    Gradients(#[from] IgError),
+}
+
+impl From<XraiError> for dso_plugin_api::Error {
+    fn from(e: XraiError) -> Self {
+        dso_plugin_api::Error::new(e.to_string())
+    }
+}
+
 /// Checks that an image is `H × W × 3`, non-empty and finite.
-fn check(image: &ArrayView3<f32>) -> Result<(), String> {
+fn check(image: &ArrayView3<f32>) -> Result<(), XraiError> {
     let (h, w, c) = image.dim();
     if c != 3 || h == 0 || w == 0 {
-        return Err(format!("XRAI takes an H × W × 3 image, not {h} × {w} × {c}"));
+        return Err(XraiError::Shape(h, w, c));
     }
     if image.iter().any(|v| !v.is_finite()) {
-        return Err("the image has values that are not finite".into());
+        return Err(XraiError::NotFinite);
     }
     Ok(())
 }
@@ -96,7 +116,7 @@ pub fn xrai<G: Gradient + ?Sized>(
     model: &mut G,
     class: usize,
     cfg: &XraiConfig,
-) -> Result<XraiOutput, String> {
+) -> Result<XraiOutput, XraiError> {
     check(&image)?;
     let baselines = ig::default_baselines(image);
     let ig = baselines
@@ -176,6 +196,6 @@ mod tests {
         assert!(xrai(Array3::zeros((4, 4, 1)).view(), &mut m, 0, &cfg).is_err());
         let mut nan = Array3::zeros((4, 4, 3));
         nan[[0, 0, 0]] = f32::NAN;
-        assert!(xrai(nan.view(), &mut m, 0, &cfg).unwrap_err().contains("finite"));
+        assert!(xrai(nan.view(), &mut m, 0, &cfg).unwrap_err().to_string().contains("finite"));
     }
 }

@@ -11,7 +11,7 @@ use ndarray::{ArrayView2, ArrayView4};
 use ort::value::TensorRef;
 
 use super::ig::Gradient;
-use crate::onnx::{self, Dim};
+use crate::onnx::{self, Dim, OnnxError};
 
 /// Images per call when the graph's batch dimension is free.
 const DYNAMIC_BATCH: usize = 8;
@@ -29,7 +29,7 @@ pub struct OnnxGradient {
 impl OnnxGradient {
     /// Loads a gradient graph with `threads` intra-op threads (0: ONNX Runtime's choice) and checks its inputs and
     /// outputs; the error names the file and what is wrong.
-    pub fn load(path: &Path, threads: usize) -> Result<OnnxGradient, String> {
+    pub fn load(path: &Path, threads: usize) -> Result<OnnxGradient, OnnxError> {
         let model = onnx::Model::open(path, threads, "gradient graph")?;
         let s = model.expect_input("input", &[Dim::Batch, Dim::Is(3), Dim::Any("H"), Dim::Any("W")])?;
         let size = (s[2] > 0 && s[3] > 0).then_some((s[2] as usize, s[3] as usize));

@@ -37,33 +37,50 @@ impl Layout {
     }
 
     /// Works the layout out from the output shape; `names` is the class count from the metadata, when known.
-    pub fn from_shape(shape: &[i64], names: Option<usize>) -> Result<Layout, String> {
+    pub fn from_shape(shape: &[i64], names: Option<usize>) -> Result<Layout, LayoutError> {
         let dims: Vec<usize> = match shape {
             [1, a, b] if *a > 0 && *b > 0 => vec![*a as usize, *b as usize],
-            _ => {
-                return Err(format!(
-                    "the model's output has shape {shape:?}; a YOLO detection head without NMS gives [1, 4+classes, \
-                     anchors] (YOLOv8/11) or [1, anchors, 5+classes] (YOLOv5/7) with fixed sizes"
-                ))
-            }
+            _ => return Err(LayoutError::NotAHead(shape.to_vec())),
         };
         let (a, b) = (dims[0], dims[1]);
         let v8 = (a > 4 && a < b).then_some(Layout::V8 { classes: a - 4, anchors: b });
         let v5 = (b > 5 && b < a).then_some(Layout::V5 { classes: b - 5, anchors: a });
-        let found = v8.or(v5).ok_or_else(|| {
-            format!("the model's output shape {shape:?} is neither [1, 4+classes, anchors] nor [1, anchors, 5+classes]")
-        })?;
+        let found = v8.or(v5).ok_or_else(|| LayoutError::Neither(shape.to_vec()))?;
         if let Some(n) = names {
             if n != found.classes() {
-                return Err(format!(
-                    "the model's output shape {shape:?} means {} classes ({}), but its class names list {n}",
-                    found.classes(),
-                    if matches!(found, Layout::V8 { .. }) { "YOLOv8/11 layout" } else { "YOLOv5/7 layout" }
-                ));
+                return Err(LayoutError::ClassNames { shape: shape.to_vec(), layout: found, names: n });
             }
         }
         Ok(found)
     }
+}
+
+/// Why an output shape is not a YOLO detection head this code decodes (the model loader adds the file's name).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LayoutError {
+    /// Not `[1, a, b]` with fixed sizes.
+    #[error(
+        "the model's output has shape {0:?}; a YOLO detection head without NMS gives [1, 4+classes, anchors] \
+         (YOLOv8/11) or [1, anchors, 5+classes] (YOLOv5/7) with fixed sizes"
+    )]
+    NotAHead(Vec<i64>),
+    /// `[1, a, b]`, but neither layout fits the sizes.
+    #[error("the model's output shape {0:?} is neither [1, 4+classes, anchors] nor [1, anchors, 5+classes]")]
+    Neither(Vec<i64>),
+    /// The layout's class count disagrees with the class names of the model's metadata.
+    #[error(
+        "the model's output shape {shape:?} means {} classes ({}), but its class names list {names}",
+        layout.classes(),
+        if matches!(layout, Layout::V8 { .. }) { "YOLOv8/11 layout" } else { "YOLOv5/7 layout" }
+    )]
+    ClassNames {
+        /// The output shape.
+        shape: Vec<i64>,
+        /// The layout the shape means.
+        layout: Layout,
+        /// How many class names the metadata lists.
+        names: usize,
+    },
 }
 
 /// One candidate box in model-input pixels.
@@ -138,9 +155,9 @@ mod tests {
         assert_eq!(Layout::from_shape(&[1, 7, 2100], Some(3)), Ok(Layout::V8 { classes: 3, anchors: 2100 }));
         assert_eq!(Layout::from_shape(&[1, 25200, 85], None), Ok(Layout::V5 { classes: 80, anchors: 25200 }));
         assert_eq!(Layout::from_shape(&[1, 5, 8400], None), Ok(Layout::V8 { classes: 1, anchors: 8400 }));
-        let e = Layout::from_shape(&[1, 7, 2100], Some(80)).unwrap_err();
+        let e = Layout::from_shape(&[1, 7, 2100], Some(80)).unwrap_err().to_string();
         assert!(e.contains("3 classes") && e.contains("80"), "{e}");
-        assert!(Layout::from_shape(&[1, 1000], None).unwrap_err().contains("[1, 1000]"));
+        assert!(Layout::from_shape(&[1, 1000], None).unwrap_err().to_string().contains("[1, 1000]"));
         assert!(Layout::from_shape(&[1, -1, 2100], None).is_err());
     }
 

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use dso_plugin_api::{Detection, Detections, Detector, Encoding, Error, Frame};
 
+use crate::onnx::OnnxError;
 use crate::settings::Settings;
 use crate::stretch::{self, StretchParams};
 use model::Model;
@@ -103,10 +104,10 @@ pub const DEFAULT_MODEL_FILE: &str = "dso_yolo.onnx";
 
 /// The model to load and whether it is the shipped one: `DSO_YOLO_MODEL`, else `[yolo] model` of the settings, else
 /// the shipped [`DEFAULT_MODEL_FILE`]; the error says where it looked.
-pub fn model_path(settings: &Settings) -> Result<(PathBuf, bool), String> {
-    settings.section_errors("yolo")?;
+pub fn model_path(settings: &Settings) -> Result<(PathBuf, bool), OnnxError> {
+    settings.section_errors("yolo").map_err(OnnxError::Settings)?;
     crate::onnx::find_model(settings.yolo.model.as_ref(), "yolo", "DSO_YOLO_MODEL", "yolo", DEFAULT_MODEL_FILE)
-        .map_err(|e| if settings.yolo.model.is_some() { e } else { format!("no YOLO model: {e}") })
+        .map_err(|e| if settings.yolo.model.is_some() { e } else { OnnxError::no_model("no YOLO model", e) })
 }
 
 /// Whether the YOLO detector can run here: a model file is found ([`model_path`]) and ONNX Runtime loads.
@@ -115,9 +116,9 @@ pub static AVAILABILITY: crate::onnx::Availability =
 
 impl YoloDetector {
     /// The detector with the configured model and tunables (see [`crate::settings`]).
-    pub fn from_config() -> Result<Self, Error> {
+    pub fn from_config() -> Result<Self, OnnxError> {
         let settings = crate::settings::get();
-        let (path, shipped) = model_path(settings).map_err(Error::new)?;
+        let (path, shipped) = model_path(settings)?;
         let mut params =
             YoloParams { score_power: if shipped { DEFAULT_MODEL_SCORE_POWER } else { 1.0 }, ..YoloParams::default() };
         let yolo = &settings.yolo;
@@ -140,8 +141,8 @@ impl YoloDetector {
     }
 
     /// The detector with a given model file.
-    pub fn load(path: &Path, params: YoloParams) -> Result<Self, Error> {
-        let model = Model::load(path, params.threads).map_err(Error::new)?;
+    pub fn load(path: &Path, params: YoloParams) -> Result<Self, OnnxError> {
+        let model = Model::load(path, params.threads)?;
         log::info!(
             "YOLO model {}: input {}², {:?}, classes {:?}",
             path.display(),

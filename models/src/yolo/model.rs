@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use ort::value::TensorRef;
 
 use super::decode::Layout;
-use crate::onnx::{self, Dim};
+use crate::onnx::{self, Dim, OnnxError};
 
 /// Class names from ultralytics' `names` metadata, a Python dict literal: `{0: 'galaxy', 1: 'nebula'}`.
 pub fn parse_names_metadata(text: &str) -> Option<Vec<String>> {
@@ -58,7 +58,7 @@ pub struct Model {
 impl Model {
     /// Loads a model with `threads` intra-op threads (0: ONNX Runtime's choice) and checks that it is a YOLO
     /// detector this code can drive; the error names the file and what is wrong.
-    pub fn load(path: &Path, threads: usize) -> Result<Model, String> {
+    pub fn load(path: &Path, threads: usize) -> Result<Model, OnnxError> {
         let model = onnx::Model::open(path, threads, "YOLO model")?;
         let [input] = model.inputs() else {
             return Err(model.error(format!("expected one input (the image), found {}", model.inputs().len())));
