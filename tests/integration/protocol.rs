@@ -84,13 +84,14 @@ fn frames_from_other_devices_and_while_disconnected_are_ignored() {
     d.peer.wait(secs(5), |m| is_def(m, "DSO_RESULTS"));
     d.peer.send(&camera_blob_one_line("Other Camera", ".fits", &fits));
     d.peer.ping("probe");
-    // Barrier: a frame of the snooped camera, analysed by the same worker after anything queued before it.
+    // Barrier: a frame of the snooped camera, analysed by the same worker after anything queued before it; its
+    // statistics come before its results.
+    let from = d.peer.received.len();
     d.peer.send(&camera_blob_one_line("CCD Simulator", ".fits", &fits));
-    let stats =
-        d.peer.wait(secs(20), |m| is_set(m, "DSO_STATS") && number_of(m, "FRAMES_PROCESSED").is_some_and(|n| n >= 1.0));
+    d.peer.wait_from(from, secs(20), ok_results);
+    let stats = d.peer.wait_from(from, secs(5), |m| is_set(m, "DSO_STATS"));
     assert_eq!(number_of(&stats, "FRAMES_PROCESSED"), Some(1.0), "{}", d.peer.tail());
     assert_eq!(number_of(&stats, "FRAMES_DROPPED"), Some(0.0), "{}", d.peer.tail());
-    d.peer.wait(secs(20), ok_results);
     let analysed = d.peer.received.iter().filter(|m| matches!(m, Ok(m) if ok_results(m))).count();
     assert_eq!(analysed, 1, "a frame of another device or from before the connection was analysed: {}", d.peer.tail());
 }
