@@ -75,17 +75,13 @@ fn attached_blob_over_scm_rights_is_analysed() {
 
 #[test]
 fn upload_gets_results_and_annotated_image() {
-    use base64::Engine;
     let mut d = Driver::start(DRIVER);
     d.connect();
     d.peer.send("<newSwitchVector device=\"DSO Detector\" name=\"DSO_OUTPUTS\"><oneSwitch name=\"ANNOTATED_IMAGE\">On</oneSwitch></newSwitchVector>");
     let sky = galaxy_sky();
     let fits = sky.to_fits();
-    let b64 = base64::engine::general_purpose::STANDARD.encode(&fits);
-    d.peer.send(&format!(
-        "<newBLOBVector device=\"DSO Detector\" name=\"DSO_IMAGE_UPLOAD\"><oneBLOB name=\"IMAGE\" size=\"{0}\" format=\".fits\">{b64}</oneBLOB></newBLOBVector>",
-        fits.len()
-    ));
+    let upload = upload_xml(".fits", &fits);
+    d.peer.send(&upload);
     let m = d.peer.wait(secs(20), ok_results);
     assert_found_galaxy(&m, &sky, "upload");
     let blob = d.peer.wait_from(0, secs(20), |m| is_set(m, "DSO_ANNOTATED"));
@@ -100,10 +96,7 @@ fn upload_gets_results_and_annotated_image() {
     d.peer.send("<newNumberVector device=\"DSO Detector\" name=\"DSO_SETTINGS\"><oneNumber name=\"CONFIDENCE\">0.5</oneNumber><oneNumber name=\"MAX_DETECTIONS\">20</oneNumber><oneNumber name=\"PICTURE_SIZE\">320</oneNumber></newNumberVector>");
     d.peer.wait(secs(5), |m| is_set(m, "DSO_SETTINGS") && number_of(m, "PICTURE_SIZE") == Some(320.0));
     let from = d.peer.received.len();
-    d.peer.send(&format!(
-        "<newBLOBVector device=\"DSO Detector\" name=\"DSO_IMAGE_UPLOAD\"><oneBLOB name=\"IMAGE\" size=\"{0}\" format=\".fits\">{b64}</oneBLOB></newBLOBVector>",
-        fits.len()
-    ));
+    d.peer.send(&upload);
     let m = d.peer.wait_from(from, secs(20), ok_results);
     assert_found_galaxy(&m, &sky, "upload");
     let blob = d.peer.wait_from(from, secs(20), |m| is_set(m, "DSO_ANNOTATED"));
@@ -140,16 +133,11 @@ fn xisf_of(sky: &Sky) -> Option<Vec<u8>> {
 
 #[test]
 fn xisf_frames_as_indi_2_cameras_send_them_are_analysed() {
-    use base64::Engine;
     let sky = galaxy_sky();
     let Some(xisf) = xisf_of(&sky) else { return };
     let mut d = Driver::start(DRIVER);
     d.connect();
-    let b64 = base64::engine::general_purpose::STANDARD.encode(&xisf);
-    d.peer.send(&format!(
-        "<newBLOBVector device=\"DSO Detector\" name=\"DSO_IMAGE_UPLOAD\"><oneBLOB name=\"IMAGE\" size=\"{0}\" format=\".xisf\">{b64}</oneBLOB></newBLOBVector>",
-        xisf.len()
-    ));
+    d.peer.send(&upload_xml(".xisf", &xisf));
     let m = d.peer.wait(secs(20), ok_results);
     assert_found_galaxy(&m, &sky, "upload");
     assert_eq!(results_json(&m)["frame"]["format"], ".xisf");
