@@ -130,6 +130,7 @@ fn a_solve_in_progress_ends_with_the_driver() {
             break pid;
         }
         assert!(std::time::Instant::now() < deadline, "the solver never started");
+        // Polling for a file the stand-in solver writes, which no INDI reply announces: a time between looks.
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert!(Path::new(&format!("/proc/{pid}")).exists());
@@ -139,6 +140,7 @@ fn a_solve_in_progress_ends_with_the_driver() {
     // Gone, or a zombie waiting for init to reap it.
     let running = || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
     while running() && std::time::Instant::now() < deadline {
+        // Polling for another process's exit, which sends nothing to wait on: a time between looks.
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert!(!running(), "solve-field (pid {pid}) outlived the driver");
