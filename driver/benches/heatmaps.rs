@@ -9,16 +9,6 @@
 //!
 //! Medians of `ROUNDS` runs after one warm-up.
 
-#[path = "../../tests/integration/support/sky.rs"]
-#[allow(dead_code)]
-mod sky;
-
-#[path = "common/python.rs"]
-mod python;
-
-#[path = "../../models/tests/xrai/npy.rs"]
-#[allow(dead_code)]
-mod npy;
 use std::path::Path;
 use std::time::Instant;
 
@@ -30,8 +20,8 @@ use dso_models::pix2pix::Pix2PixDetector;
 use dso_models::xrai::detector::{gradient_path, XraiDetector};
 use dso_models::xrai::{xrai, OnnxGradient, XraiConfig};
 use dso_plugin_api::Detector;
+use dso_test_support::{npy, python, Sky};
 use ndarray::Array3;
-use sky::Sky;
 
 const ROUNDS: usize = 3;
 

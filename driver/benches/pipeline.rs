@@ -8,17 +8,12 @@
 //! (`models/tools/bench_naive.py`) base64-decodes, parses, stretches, removes stars, finds edges and contours, and
 //! writes the JPEG, binned to the driver's default picture size, in a fresh interpreter per case.
 
-#[path = "../../tests/integration/support/mod.rs"]
-#[allow(dead_code)]
-mod support;
-
-#[path = "common/python.rs"]
-mod python;
-
 use std::time::{Duration, Instant};
 
-use support::sky::Sky;
-use support::*;
+use dso_test_support::{python, *};
+
+/// The driver binary built by this package.
+const DRIVER: &str = env!("CARGO_BIN_EXE_indi_dso_detector");
 
 const ROUNDS: usize = 5;
 
@@ -30,7 +25,7 @@ fn no_plate_solve(d: &mut Driver) {
 
 /// Median milliseconds and peak RSS (MiB) of the driver for one frame and transport.
 fn driver_case(fits: &[u8], memfd: bool) -> (f64, f64) {
-    let mut d = Driver::start();
+    let mut d = Driver::start(DRIVER);
     d.connect();
     no_plate_solve(&mut d);
     d.peer.send("<newSwitchVector device=\"DSO Detector\" name=\"DSO_OUTPUTS\"><oneSwitch name=\"ANNOTATED_IMAGE\">On</oneSwitch></newSwitchVector>");
@@ -58,7 +53,7 @@ fn driver_case(fits: &[u8], memfd: bool) -> (f64, f64) {
 /// Median milliseconds the driver takes to answer a `getProperties` while it analyses `fits` (sent after its Busy
 /// result): the protocol loop must not wait for the worker.
 fn answer_while_busy(fits: &[u8]) -> f64 {
-    let mut d = Driver::start();
+    let mut d = Driver::start(DRIVER);
     d.connect();
     no_plate_solve(&mut d);
     let frame = camera_blob_one_line("CCD Simulator", ".fits", fits);

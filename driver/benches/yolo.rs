@@ -8,12 +8,6 @@
 //! the sum of `Session::run` times of that frame; the overhead is everything else. Each case runs `ROUNDS` times
 //! after one warm-up; medians are printed.
 
-#[path = "../../tests/integration/support/sky.rs"]
-#[allow(dead_code)]
-mod sky;
-
-#[path = "common/python.rs"]
-mod python;
 use std::time::Instant;
 
 use dso_detector::naming::Naming;
@@ -21,7 +15,7 @@ use dso_detector::pipeline::{analyse_frame, Origin, Outputs, Source};
 use dso_detector::report::Selection;
 use dso_models::decode;
 use dso_models::yolo::YoloDetector;
-use sky::Sky;
+use dso_test_support::{python, Sky};
 
 const ROUNDS: usize = 5;
 

@@ -6,9 +6,7 @@
 //! cargo run --release -p dso-models --example xrai_bench
 //! ```
 
-#[path = "../tests/xrai/npy.rs"]
-#[allow(dead_code)]
-mod npy;
+use dso_test_support::npy;
 
 use std::path::Path;
 use std::time::Instant;

@@ -7,9 +7,7 @@
 //! `PATCHES.npy`: `uint8` `(N, 224, 224, 3)` RGB; `OUT.npy`: `float32` `(N, 224, 224)`, the raw XRAI map of class 1
 //! (not scaled). Prints the seconds per patch.
 
-#[path = "../tests/xrai/npy.rs"]
-#[allow(dead_code)]
-mod npy;
+use dso_test_support::npy;
 
 use std::io::Write;
 use std::path::Path;

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::sky::Sky;
+use dso_test_support::{best_iou, Sky};
 
 const CLI: &str = env!("CARGO_BIN_EXE_dso-detect");
 
@@ -69,7 +69,7 @@ fn a_batch_with_a_bad_file_reports_it_and_goes_on() {
         let v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(json.join(format!("{stem}.json"))).unwrap()).unwrap();
         assert_eq!(v["frame"]["width"], 800);
-        let iou = crate::support::best_iou(&v, sky.galaxy);
+        let iou = best_iou(&v, sky.galaxy);
         assert!(iou > 0.3, "{stem}: galaxy missed: {v}");
         // YOLO lines: class cx cy w h conf, normalised; the galaxy centre is at (500/800, 250/600).
         let txt = std::fs::read_to_string(yolo.join(format!("{stem}.txt"))).unwrap();

@@ -2,14 +2,16 @@
 
 use dso_detector::indi::PropertyState;
 
-use crate::support::*;
+use dso_test_support::*;
+
+use crate::DRIVER;
 
 #[test]
 fn save_then_restart_restores_camera_and_settings() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("DSO Detector_config.xml");
     {
-        let mut d = Driver::start_with(&config, &[]);
+        let mut d = Driver::start_with(DRIVER, &config, &[]);
         d.connect();
         d.peer.send("<newTextVector device=\"DSO Detector\" name=\"ACTIVE_DEVICES\"><oneText name=\"ACTIVE_CCD\">My Camera</oneText></newTextVector>");
         d.peer.send("<newNumberVector device=\"DSO Detector\" name=\"DSO_SETTINGS\"><oneNumber name=\"CONFIDENCE\">0.3</oneNumber><oneNumber name=\"MAX_DETECTIONS\">7</oneNumber></newNumberVector>");
@@ -22,7 +24,7 @@ fn save_then_restart_restores_camera_and_settings() {
     assert!(text.contains("My Camera") && text.contains("ANNOTATED_IMAGE"), "{text}");
     assert!(dso_detector::config::default_path(&config).exists(), "no .default file");
 
-    let mut d = Driver::start_with(&config, &[]);
+    let mut d = Driver::start_with(DRIVER, &config, &[]);
     d.peer.send("<getProperties version=\"1.7\"/>\n");
     let active = d.peer.wait(secs(5), |m| is_def(m, "ACTIVE_DEVICES"));
     assert_eq!(text_of(&active, "ACTIVE_CCD").as_deref(), Some("My Camera"));
@@ -51,7 +53,7 @@ fn a_corrupt_configuration_is_reported_not_fatal() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("c.xml");
     std::fs::write(&config, "<INDIDriver><newTextVector device='DSO Detector' name='ACTIVE_DEV").unwrap();
-    let mut d = Driver::start_with(&config, &[]);
+    let mut d = Driver::start_with(DRIVER, &config, &[]);
     d.peer.send("<getProperties version=\"1.7\"/>\n");
     let active = d.peer.wait(secs(5), |m| is_def(m, "ACTIVE_DEVICES"));
     assert_eq!(text_of(&active, "ACTIVE_CCD").as_deref(), Some("CCD Simulator"));

@@ -4,28 +4,16 @@
 //!
 //! They need ONNX Runtime and the committed models; without them they print why and skip.
 
-use base64::Engine;
 use dso_detector::indi::{Message, PropertyState, Values};
 
-use crate::support::sky::Sky;
-use crate::support::*;
+use dso_test_support::*;
 
-fn upload(d: &mut Driver, fits: &[u8]) {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(fits);
-    d.peer.send(&format!(
-        "<newBLOBVector device=\"DSO Detector\" name=\"DSO_IMAGE_UPLOAD\"><oneBLOB name=\"IMAGE\" size=\"{}\" format=\".fits\">{b64}</oneBLOB></newBLOBVector>",
-        fits.len()
-    ));
-}
-
-fn finished(m: &Message) -> bool {
-    is_set(m, "DSO_RESULTS") && matches!(state_of(m), Some(PropertyState::Ok | PropertyState::Alert))
-}
+use crate::DRIVER;
 
 /// Selects `element`, uploads a 700×560 frame with one galaxy, and returns the messages from the upload on and the
 /// results.
 fn run(element: &str) -> (Vec<Message>, serde_json::Value, Driver) {
-    let mut d = Driver::start();
+    let mut d = Driver::start(DRIVER);
     d.connect();
     d.peer.send("<newSwitchVector device=\"DSO Detector\" name=\"DSO_OUTPUTS\"><oneSwitch name=\"HEATMAP\">On</oneSwitch></newSwitchVector>");
     d.peer.send(&format!("<newSwitchVector device=\"DSO Detector\" name=\"DSO_DETECTOR\"><oneSwitch name=\"{element}\">On</oneSwitch></newSwitchVector>"));
@@ -33,8 +21,8 @@ fn run(element: &str) -> (Vec<Message>, serde_json::Value, Driver) {
     assert_eq!(state_of(&sel), Some(PropertyState::Ok), "{}", d.peer.tail());
     let sky = Sky::render(700, 560, (420.0, 250.0), 60.0, 7);
     let from = d.peer.received.len();
-    upload(&mut d, &sky.to_fits());
-    let m = d.peer.wait_from(from, secs(120), finished);
+    d.peer.send(&upload_xml(".fits", &sky.to_fits()));
+    let m = d.peer.wait_from(from, secs(120), finished_results);
     assert_eq!(state_of(&m), Some(PropertyState::Ok), "{}", d.peer.tail());
     d.peer.wait_from(from, secs(20), |m| is_set(m, "DSO_HEATMAP"));
     let json = results_json(&m);

@@ -6,21 +6,11 @@
 use std::net::TcpStream;
 use std::path::Path;
 
-use base64::Engine;
 use dso_detector::indi::{Message, PropertyState};
 
-use crate::server::Server;
-use crate::support::*;
+use dso_test_support::*;
 
-fn upload(c: &mut Peer<TcpStream>, file: &Path) {
-    let bytes = std::fs::read(file).unwrap();
-    let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
-    c.send(&format!(
-        "<newBLOBVector device=\"DSO Detector\" name=\"DSO_IMAGE_UPLOAD\"><oneBLOB name=\"IMAGE\" size=\"{}\" \
-         format=\".fits\">{b64}</oneBLOB></newBLOBVector>\n",
-        bytes.len()
-    ));
-}
+use crate::DRIVER;
 
 fn connected(server: &Server) -> Peer<TcpStream> {
     let mut c = server.client();
@@ -29,10 +19,6 @@ fn connected(server: &Server) -> Peer<TcpStream> {
     c.send(&connect_xml("DSO Detector"));
     c.wait_from(0, secs(15), |m| is_def(m, "DSO_IMAGE_UPLOAD"));
     c
-}
-
-fn results_ok(m: &Message) -> bool {
-    is_set(m, "DSO_RESULTS") && state_of(m) == Some(PropertyState::Ok)
 }
 
 fn message_with(m: &Message, text: &str) -> bool {
@@ -45,8 +31,8 @@ fn a_frame_with_a_wcs_is_named_with_its_target_captured_and_results_come_last() 
     let Some(server) = Server::start(&[DRIVER]) else { return };
     let mut c = connected(&server);
     let from = c.received.len();
-    upload(&mut c, &real);
-    let m = c.wait_from(from, secs(60), results_ok);
+    c.send(&upload_xml(".fits", &std::fs::read(&real).unwrap()));
+    let m = c.wait_from(from, secs(60), ok_results);
     let summary = text_of(&m, "SUMMARY").unwrap();
     assert!(summary.starts_with("NGC 7023 (Iris Nebula)"), "{summary}");
     let json = results_json(&m);
@@ -57,7 +43,7 @@ fn a_frame_with_a_wcs_is_named_with_its_target_captured_and_results_come_last() 
     // Statistics and the target's state were published before the results, for the same frame.
     let done = c.received.len();
     let before: Vec<&Message> = c.received[from..done].iter().filter_map(|r| r.as_ref().ok()).collect();
-    let last_results = before.iter().rposition(|m| results_ok(m)).unwrap();
+    let last_results = before.iter().rposition(|m| ok_results(m)).unwrap();
     let stats = before[..last_results].iter().rev().find(|m| is_set(m, "DSO_STATS")).expect("DSO_STATS before");
     let count = json["detections"].as_array().unwrap().len() as f64;
     assert_eq!(number_of(stats, "COUNT"), Some(count), "COUNT counts the catalogue's finds too");
@@ -75,12 +61,12 @@ fn a_frame_with_only_a_pointing_is_named_after_the_plate_solve() {
     let Some(server) = Server::start(&[DRIVER]) else { return };
     let mut c = connected(&server);
     let from = c.received.len();
-    upload(&mut c, &real);
-    let first = c.wait_from(from, secs(60), results_ok);
+    c.send(&upload_xml(".fits", &std::fs::read(&real).unwrap()));
+    let first = c.wait_from(from, secs(60), ok_results);
     let json = results_json(&first);
     assert!(json.get("update").is_none(), "detections first: {json}");
     assert_eq!(json["field"]["solved_by"], "pointing", "{json}");
-    let named = c.wait_from(from, secs(120), |m| results_ok(m) && results_json(m)["update"] == "names");
+    let named = c.wait_from(from, secs(120), |m| ok_results(m) && results_json(m)["update"] == "names");
     let json2 = results_json(&named);
     assert_eq!(json2["field"]["solved_by"], "astrometry.net", "{json2}");
     assert_eq!(json2["frame"]["timestamp"], json["frame"]["timestamp"], "the same frame");
@@ -105,8 +91,8 @@ fn a_hanging_solver_is_stopped_and_reported_and_the_driver_goes_on() {
     );
     c.wait(secs(5), |m| is_set(m, "DSO_SOLVER") && state_of(m) == Some(PropertyState::Ok));
     let from = c.received.len();
-    upload(&mut c, &real);
-    let first = c.wait_from(from, secs(60), results_ok);
+    c.send(&upload_xml(".fits", &std::fs::read(&real).unwrap()));
+    let first = c.wait_from(from, secs(60), ok_results);
     assert!(results_json(&first)["detections"].is_array());
     let warning = c.wait_from(from, secs(60), |m| message_with(m, "no names"));
     let Message::Message(w) = &warning else { unreachable!() };
@@ -115,8 +101,8 @@ fn a_hanging_solver_is_stopped_and_reported_and_the_driver_goes_on() {
     assert!(text.contains("stopped after 5 s") || text.contains("index files"), "{text}");
     // The driver still answers and analyses the next frame.
     let again = c.received.len();
-    upload(&mut c, &real);
-    c.wait_from(again, secs(60), results_ok);
+    c.send(&upload_xml(".fits", &std::fs::read(&real).unwrap()));
+    c.wait_from(again, secs(60), ok_results);
 }
 
 #[test]
@@ -136,14 +122,15 @@ fn a_solve_in_progress_ends_with_the_driver() {
     let Some(server) = Server::start_with_env(&[DRIVER], &[("PATH", &path)]) else { return };
     let mut c = connected(&server);
     let from = c.received.len();
-    upload(&mut c, &real);
-    c.wait_from(from, secs(60), results_ok);
+    c.send(&upload_xml(".fits", &std::fs::read(&real).unwrap()));
+    c.wait_from(from, secs(60), ok_results);
     let deadline = std::time::Instant::now() + secs(30);
     let pid = loop {
         if let Some(pid) = std::fs::read_to_string(&pid_file).ok().and_then(|s| s.trim().parse::<u32>().ok()) {
             break pid;
         }
         assert!(std::time::Instant::now() < deadline, "the solver never started");
+        // Polling for a file the stand-in solver writes, which no INDI reply announces: a time between looks.
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert!(Path::new(&format!("/proc/{pid}")).exists());
@@ -153,6 +140,7 @@ fn a_solve_in_progress_ends_with_the_driver() {
     // Gone, or a zombie waiting for init to reap it.
     let running = || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "));
     while running() && std::time::Instant::now() < deadline {
+        // Polling for another process's exit, which sends nothing to wait on: a time between looks.
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert!(!running(), "solve-field (pid {pid}) outlived the driver");

@@ -9,8 +9,9 @@ use std::sync::OnceLock;
 
 use dso_detector::indi::{DefElements, Message, PropertyState};
 
-use crate::support::sky::Sky;
-use crate::support::*;
+use dso_test_support::*;
+
+use crate::DRIVER;
 
 const CLI: &str = env!("CARGO_BIN_EXE_dso-detect");
 
@@ -36,24 +37,13 @@ fn rust_plugin() -> &'static Path {
 fn c_plugin(dir: &Path, name: &str, flags: &[&str]) -> Option<PathBuf> {
     let api = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugin-api");
     let out = dir.join(name);
-    let status = Command::new("cc")
-        .args(["-std=c11", "-O1", "-shared", "-fPIC", "-I"])
-        .arg(api.join("include"))
-        .args(flags)
-        .arg(api.join("example-c/example_plugin.c"))
-        .args(["-lm", "-o"])
-        .arg(&out)
-        .status();
-    match status {
-        Ok(s) => {
-            assert!(s.success(), "cc failed on the C example");
-            Some(out)
-        }
-        Err(e) => {
-            skip(format!("no C compiler (cc: {e})"));
-            None
-        }
-    }
+    let mut args: Vec<std::ffi::OsString> = ["-std=c11", "-O1", "-shared", "-fPIC", "-I"].map(Into::into).into();
+    args.push(api.join("include").into());
+    args.extend(flags.iter().map(Into::into));
+    args.push(api.join("example-c/example_plugin.c").into());
+    args.push("-lm".into());
+    cc::compile("the C example", &args, &out)?;
+    Some(out)
 }
 
 /// A plugin directory, a private configuration home (so the user's own plugins.conf never interferes) and a frame.
@@ -116,7 +106,7 @@ impl Setup {
     fn driver(&self) -> Driver {
         let env = self.env();
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let mut d = Driver::start_with(&self.dir.path().join("indi.xml"), &env);
+        let mut d = Driver::start_with(DRIVER, &self.dir.path().join("indi.xml"), &env);
         d.connect();
         d
     }
@@ -132,24 +122,6 @@ fn line_of<'a>(list: &'a str, name: &str) -> &'a str {
 
 fn select(d: &mut Driver, element: &str) {
     d.peer.send(&format!("<newSwitchVector device=\"DSO Detector\" name=\"DSO_DETECTOR\"><oneSwitch name=\"{element}\">On</oneSwitch></newSwitchVector>"));
-}
-
-fn upload(d: &mut Driver, fits: &[u8]) {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(fits);
-    d.peer.send(&format!(
-        "<newBLOBVector device=\"DSO Detector\" name=\"DSO_IMAGE_UPLOAD\"><oneBLOB name=\"IMAGE\" size=\"{}\" format=\".fits\">{b64}</oneBLOB></newBLOBVector>",
-        fits.len()
-    ));
-}
-
-fn results(m: &Message) -> bool {
-    is_set(m, "DSO_RESULTS") && matches!(state_of(m), Some(PropertyState::Ok | PropertyState::Alert))
-}
-
-/// Whether a message is a device message starting with this text.
-fn said_starting(m: &Message, prefix: &str) -> bool {
-    matches!(m, Message::Message(dm) if dm.message.as_deref().is_some_and(|t| t.starts_with(prefix)))
 }
 
 /// Whether a message is a device message containing this text.
@@ -201,8 +173,8 @@ fn both_example_plugins_run_in_the_driver_with_heat_maps() {
         select(&mut d, element);
         d.peer.wait(secs(5), |m| is_set(m, "DSO_DETECTOR") && state_of(m) == Some(PropertyState::Ok));
         let from = d.peer.received.len();
-        upload(&mut d, &fits);
-        let m = d.peer.wait_from(from, secs(20), results);
+        d.peer.send(&upload_xml(".fits", &fits));
+        let m = d.peer.wait_from(from, secs(20), finished_results);
         assert_eq!(state_of(&m), Some(PropertyState::Ok), "{}", d.peer.tail());
         let json = results_json(&m);
         assert_eq!(json["detector"], name);
@@ -245,8 +217,8 @@ fn broken_libraries_are_refused_with_a_clear_message_and_naive_still_works() {
     select(&mut d, "WRONGABI");
     d.peer.wait(secs(5), |m| is_set(m, "DSO_DETECTOR") && state_of(m) == Some(PropertyState::Alert));
     let from = d.peer.received.len();
-    upload(&mut d, &s.sky.to_fits());
-    let m = d.peer.wait_from(from, secs(20), results);
+    d.peer.send(&upload_xml(".fits", &s.sky.to_fits()));
+    let m = d.peer.wait_from(from, secs(20), finished_results);
     assert_eq!(results_json(&m)["detector"], "naive");
 }
 
@@ -263,8 +235,8 @@ fn a_panicking_detect_is_contained_and_the_plugin_disabled() {
     select(&mut d, "BRIGHTEST");
     let fits = s.sky.to_fits();
     let from = d.peer.received.len();
-    upload(&mut d, &fits);
-    let m = d.peer.wait_from(from, secs(20), results);
+    d.peer.send(&upload_xml(".fits", &fits));
+    let m = d.peer.wait_from(from, secs(20), finished_results);
     assert_eq!(state_of(&m), Some(PropertyState::Alert));
     let why = "plugin brightest misbehaved and is disabled: it panicked: brightest was configured to panic";
     // The Alert is published just before its message: wait for the message rather than read what has arrived.
@@ -274,8 +246,8 @@ fn a_panicking_detect_is_contained_and_the_plugin_disabled() {
     select(&mut d, "BRIGHTEST");
     d.peer.wait(secs(5), |m| is_set(m, "DSO_DETECTOR") && state_of(m) == Some(PropertyState::Alert));
     let from = d.peer.received.len();
-    upload(&mut d, &fits);
-    let m = d.peer.wait_from(from, secs(20), results);
+    d.peer.send(&upload_xml(".fits", &fits));
+    let m = d.peer.wait_from(from, secs(20), finished_results);
     assert_eq!(state_of(&m), Some(PropertyState::Ok));
     assert_eq!(results_json(&m)["detector"], "naive");
     assert!(d.alive());
@@ -303,8 +275,8 @@ fn nan_confidences_and_boxes_outside_the_frame_are_contained() {
         let mut d = s.driver();
         select(&mut d, "BRIGHTEST");
         let from = d.peer.received.len();
-        upload(&mut d, &s.sky.to_fits());
-        let m = d.peer.wait_from(from, secs(20), results);
+        d.peer.send(&upload_xml(".fits", &s.sky.to_fits()));
+        let m = d.peer.wait_from(from, secs(20), finished_results);
         assert_eq!(state_of(&m), Some(PropertyState::Ok), "{setting}");
         assert_inside(&results_json(&m), size);
     }

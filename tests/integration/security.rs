@@ -5,12 +5,13 @@
 //! run (a positive control shows the marker appears when the library is loaded).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use dso_detector::indi::{DefElements, Message, Permission};
 
-use crate::support::*;
+use dso_test_support::*;
+
+use crate::DRIVER;
 
 /// A shared library that creates `marker` when loaded (an ELF constructor), or `None` (test skipped) without `cc`.
 fn marker_library(dir: &Path, marker: &Path) -> Option<PathBuf> {
@@ -24,23 +25,15 @@ fn marker_library(dir: &Path, marker: &Path) -> Option<PathBuf> {
     )
     .unwrap();
     let lib = dir.join("libdso_marker.so");
-    match Command::new("cc").args(["-shared", "-fPIC", "-o"]).arg(&lib).arg(&src).status() {
-        Ok(s) => {
-            assert!(s.success(), "cc failed on the marker library");
-            Some(lib)
-        }
-        Err(e) => {
-            skip(format!("no C compiler (cc: {e})"));
-            None
-        }
-    }
+    cc::compile("the marker library", [Path::new("-shared"), Path::new("-fPIC"), &src], &lib)?;
+    Some(lib)
 }
 
 #[test]
 fn writable_properties_take_no_path() {
-    let mut d = Driver::start();
+    let mut d = Driver::start(DRIVER);
     d.connect();
-    d.peer.drain(Duration::from_millis(300));
+    d.peer.ping("defined");
     let mut writable: Vec<String> = d
         .peer
         .received
@@ -87,7 +80,7 @@ fn no_library_is_loaded_from_a_property_value() {
         std::fs::copy(&lib, plugins.join("libdso_marker.so")).unwrap();
         let config = dir.path().join("control.xml");
         let plugin_path = plugins.display().to_string();
-        let mut d = Driver::start_with(&config, &[("DSO_DETECTOR_PLUGIN_PATH", &plugin_path)]);
+        let mut d = Driver::start_with(DRIVER, &config, &[("DSO_DETECTOR_PLUGIN_PATH", &plugin_path)]);
         d.connect();
         assert!(marker.exists(), "the marker library did not announce its loading: the test cannot see a load");
         std::fs::remove_file(&marker).unwrap();
@@ -97,7 +90,7 @@ fn no_library_is_loaded_from_a_property_value() {
     std::fs::create_dir_all(&empty_home).unwrap();
     let config = dir.path().join("indi.xml");
     let home = empty_home.display().to_string();
-    let mut d = Driver::start_with(&config, &[("XDG_CONFIG_HOME", &home), ("DSO_DETECTOR_PLUGIN_PATH", "")]);
+    let mut d = Driver::start_with(DRIVER, &config, &[("XDG_CONFIG_HOME", &home), ("DSO_DETECTOR_PLUGIN_PATH", "")]);
     d.connect();
     let text = |prop: &str, el: &str, value: &str| {
         format!("<newTextVector device=\"DSO Detector\" name=\"{prop}\"><oneText name=\"{el}\">{value}</oneText></newTextVector>\n")
@@ -121,6 +114,9 @@ fn no_library_is_loaded_from_a_property_value() {
     // The library as an image, uploaded and as a camera frame.
     let bytes = std::fs::read(&lib).unwrap();
     d.peer.send(&camera_blob_one_line("CCD Simulator", ".so", &bytes));
+    // What is checked is an absence (no library loaded while the driver handles all this), which no single reply
+    // proves: the frames may end analysed, refused or replaced in the worker's slot. Two seconds of reading is the
+    // margin given to the worker (an order of magnitude above the time to refuse these bytes).
     d.peer.drain(Duration::from_secs(2));
     assert!(d.alive(), "the driver died");
     assert!(!marker.exists(), "a property value made the driver load a library");

@@ -3,138 +3,20 @@
 //! inline base64 — this test passes on either.
 
 use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use dso_detector::indi::{Message, PropertyState, Values};
 
-use crate::support::sky::Sky;
-use crate::support::*;
+use dso_test_support::server::{expose, simulator_setup, with_log};
+use dso_test_support::*;
 
-/// An indiserver on a free port with its own unix socket, killed on drop.
-pub(crate) struct Server {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    pub(crate) fn start(drivers: &[&str]) -> Option<Self> {
-        Self::start_with_env(drivers, &[])
-    }
-
-    /// [`Server::start`] with extra environment variables for the server and its drivers.
-    pub(crate) fn start_with_env(drivers: &[&str], env: &[(&str, &str)]) -> Option<Self> {
-        if Command::new("indiserver").arg("-h").stderr(Stdio::null()).stdout(Stdio::null()).status().is_err() {
-            skip("indiserver is not installed (apt-get install indi-bin)");
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let log = std::fs::File::create(dir.path().join("indiserver.log")).unwrap();
-        let child = Command::new("indiserver")
-            .arg("-v")
-            .args(["-p", &port.to_string(), "-u", dir.path().join("sock").to_str().unwrap()])
-            .args(drivers)
-            .env("HOME", dir.path()) // drivers write their configuration under ~/.indi
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("starting indiserver");
-        Some(Self { child, port, _dir: dir })
-    }
-
-    pub(crate) fn client(&self) -> Peer<TcpStream> {
-        let deadline = Instant::now() + secs(10);
-        loop {
-            match TcpStream::connect(("127.0.0.1", self.port)) {
-                Ok(s) => return Peer::new(s),
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    std::thread::sleep(Duration::from_millis(100));
-                }
-                Err(e) => panic!("indiserver did not listen: {e}"),
-            }
-        }
-    }
-
-    /// The server's TCP port (for a second server chained to this one).
-    pub(crate) fn port(&self) -> u16 {
-        self.port
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self._dir.path().join("indiserver.log")).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn set_text(device: &str, prop: &str, el: &str, value: &str) -> String {
-    format!(
-        "<newTextVector device=\"{device}\" name=\"{prop}\"><oneText name=\"{el}\">{value}</oneText></newTextVector>\n"
-    )
-}
-
-pub(crate) fn set_switch(device: &str, prop: &str, el: &str) -> String {
-    format!("<newSwitchVector device=\"{device}\" name=\"{prop}\"><oneSwitch name=\"{el}\">On</oneSwitch></newSwitchVector>\n")
-}
-
-/// Starts the server with the simulator serving `frames`, both devices connected, annotated images on.
-pub(crate) fn setup(frames: &Path) -> Option<(Server, Peer<TcpStream>)> {
-    let server = Server::start(&["indi_simulator_ccd", DRIVER])?;
-    let mut c = server.client();
-    c.send("<getProperties version=\"1.7\"/>\n");
-    c.wait_from(0, secs(15), |m| is_def(m, "CONNECTION") && m.device() == Some("CCD Simulator"));
-    c.wait_from(0, secs(15), |m| is_def(m, "CONNECTION") && m.device() == Some("DSO Detector"));
-    c.send(&connect_xml("CCD Simulator"));
-    c.send(&connect_xml("DSO Detector"));
-    c.wait_from(0, secs(15), |m| is_def(m, "CCD_DIRECTORY_LOCATION"));
-    c.wait_from(0, secs(15), |m| is_def(m, "DSO_RESULTS"));
-    c.send(&set_text("CCD Simulator", "CCD_DIRECTORY_LOCATION", "LOCATION", frames.to_str().unwrap()));
-    c.wait(secs(5), |m| is_set(m, "CCD_DIRECTORY_LOCATION"));
-    c.send(&set_switch("CCD Simulator", "CCD_DIRECTORY_TOGGLE", "INDI_ENABLED"));
-    c.wait(secs(5), |m| is_set(m, "CCD_DIRECTORY_TOGGLE"));
-    c.send(&set_switch("DSO Detector", "DSO_OUTPUTS", "ANNOTATED_IMAGE"));
-    c.send("<enableBLOB device=\"DSO Detector\">Also</enableBLOB>\n");
-    Some((server, c))
-}
-
-/// Takes a 1 s exposure and returns the next successful DSO_RESULTS (how long that takes is the demo's and the
-/// benchmarks' business, not a test's).
-pub(crate) fn expose(c: &mut Peer<TcpStream>, server: &Server) -> Message {
-    let from = c.received.len();
-    c.send("<newNumberVector device=\"CCD Simulator\" name=\"CCD_EXPOSURE\"><oneNumber name=\"CCD_EXPOSURE_VALUE\">1</oneNumber></newNumberVector>\n");
-    let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        c.wait_from(from, secs(60), |m| {
-            is_set(m, "DSO_RESULTS") && m.device() == Some("DSO Detector") && state_of(m) == Some(PropertyState::Ok)
-        })
-    }));
-    match found {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("indiserver log:\n{}", server.log());
-            std::panic::resume_unwind(e)
-        }
-    }
-}
+use crate::DRIVER;
 
 #[test]
 fn simulator_frames_are_analysed_end_to_end() {
     let frames = tempfile::tempdir().unwrap();
     let sky = Sky::render(1280, 1024, (900.0, 300.0), 22.0, 11);
     std::fs::write(frames.path().join("frame1.fits"), sky.to_fits()).unwrap();
-    let Some((server, mut c)) = setup(frames.path()) else { return };
+    let Some((server, mut c)) = simulator_setup(DRIVER, frames.path()) else { return };
     for round in 1..=2 {
         let m = expose(&mut c, &server);
         let json = results_json(&m);
@@ -159,7 +41,7 @@ fn real_fits_served_by_the_simulator_are_analysed() {
     let Some(real) = real_fits("ngc4535-autofocus3.fits") else { return };
     let frames = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(&real, frames.path().join("ngc4535.fits")).unwrap();
-    let Some((server, mut c)) = setup(frames.path()) else { return };
+    let Some((server, mut c)) = simulator_setup(DRIVER, frames.path()) else { return };
     let m = expose(&mut c, &server);
     let json = results_json(&m);
     eprintln!("NGC 4535 field: {}", text_of(&m, "SUMMARY").unwrap());
@@ -170,7 +52,6 @@ fn real_fits_served_by_the_simulator_are_analysed() {
 
 #[test]
 fn uploads_through_the_server_get_results() {
-    use base64::Engine;
     let Some(real) = real_fits("Light_NGC7023_10.0s_IRCUT_20240730-224436_wcs.fit") else { return };
     let Some(server) = Server::start(&[DRIVER]) else { return };
     let mut c = server.client();
@@ -178,12 +59,7 @@ fn uploads_through_the_server_get_results() {
     c.wait_from(0, secs(15), |m| is_def(m, "CONNECTION"));
     c.send(&connect_xml("DSO Detector"));
     c.wait_from(0, secs(15), |m| is_def(m, "DSO_IMAGE_UPLOAD"));
-    let bytes = std::fs::read(&real).unwrap();
-    let b64 = base64::engine::general_purpose::STANDARD.encode(&bytes);
-    c.send(&format!(
-        "<newBLOBVector device=\"DSO Detector\" name=\"DSO_IMAGE_UPLOAD\"><oneBLOB name=\"IMAGE\" size=\"{0}\" format=\".fit\">{b64}</oneBLOB></newBLOBVector>\n",
-        bytes.len()
-    ));
+    c.send(&upload_xml(".fit", &std::fs::read(&real).unwrap()));
     let m = c.wait(secs(60), |m| is_set(m, "DSO_RESULTS") && state_of(m) == Some(PropertyState::Ok));
     let json = results_json(&m);
     eprintln!("Seestar NGC 7023 upload: {}", text_of(&m, "SUMMARY").unwrap());
@@ -198,7 +74,7 @@ fn compressed_frames_from_the_simulator_are_analysed() {
     let frames = tempfile::tempdir().unwrap();
     let sky = Sky::render(1280, 1024, (400.0, 700.0), 20.0, 13);
     std::fs::write(frames.path().join("frame1.fits"), sky.to_fits()).unwrap();
-    let Some((server, mut c)) = setup(frames.path()) else { return };
+    let Some((server, mut c)) = simulator_setup(DRIVER, frames.path()) else { return };
     c.send(&set_switch("CCD Simulator", "CCD_COMPRESSION", "INDI_ENABLED"));
     c.wait(secs(5), |m| is_set(m, "CCD_COMPRESSION"));
     let m = expose(&mut c, &server);
@@ -209,24 +85,46 @@ fn compressed_frames_from_the_simulator_are_analysed() {
     assert!(iou > 0.3, "galaxy {:?} missed in the compressed frame (IoU {iou}): {json}", sky.galaxy);
 }
 
+/// The scene of the `UPLOAD_LOCAL` tests: the simulator serving a frame with a galaxy, told to save its frames in
+/// `saved`; `None` (test skipped) without indiserver.
+struct SavingCamera {
+    server: Server,
+    c: Peer<TcpStream>,
+    sky: Sky,
+    saved: tempfile::TempDir,
+    _frames: tempfile::TempDir,
+}
+
+impl SavingCamera {
+    fn start() -> Option<Self> {
+        let frames = tempfile::tempdir().unwrap();
+        let saved = tempfile::tempdir().unwrap();
+        let sky = Sky::render(1280, 1024, (300.0, 300.0), 20.0, 17);
+        std::fs::write(frames.path().join("frame1.fits"), sky.to_fits()).unwrap();
+        let (server, mut c) = simulator_setup(DRIVER, frames.path())?;
+        c.send(&set_text("CCD Simulator", "UPLOAD_SETTINGS", "UPLOAD_DIR", saved.path().to_str().unwrap()));
+        c.wait(secs(5), |m| is_set(m, "UPLOAD_SETTINGS"));
+        Some(Self { server, c, sky, saved, _frames: frames })
+    }
+
+    /// Switches the camera to `UPLOAD_LOCAL`, exposes, and checks that the saved frame's galaxy was found.
+    fn expose_locally(&mut self) {
+        self.c.send(&set_switch("CCD Simulator", "UPLOAD_MODE", "UPLOAD_LOCAL"));
+        self.c.wait(secs(5), |m| is_set(m, "UPLOAD_MODE"));
+        let m = expose(&mut self.c, &self.server);
+        let json = results_json(&m);
+        assert_eq!(json["frame"]["source"], "CCD Simulator.CCD_FILE_PATH", "{json}");
+        let iou = best_iou(&json, self.sky.galaxy);
+        assert!(iou > 0.3, "galaxy {:?} missed in the saved frame (IoU {iou}): {json}", self.sky.galaxy);
+    }
+}
+
 #[test]
 fn frames_saved_locally_by_the_camera_are_analysed() {
     // UPLOAD_LOCAL: the camera sends no BLOB, only the path of the file it saved in CCD_FILE_PATH.
-    let frames = tempfile::tempdir().unwrap();
-    let saved = tempfile::tempdir().unwrap();
-    let sky = Sky::render(1280, 1024, (300.0, 300.0), 20.0, 17);
-    std::fs::write(frames.path().join("frame1.fits"), sky.to_fits()).unwrap();
-    let Some((server, mut c)) = setup(frames.path()) else { return };
-    c.send(&set_text("CCD Simulator", "UPLOAD_SETTINGS", "UPLOAD_DIR", saved.path().to_str().unwrap()));
-    c.wait(secs(5), |m| is_set(m, "UPLOAD_SETTINGS"));
-    c.send(&set_switch("CCD Simulator", "UPLOAD_MODE", "UPLOAD_LOCAL"));
-    c.wait(secs(5), |m| is_set(m, "UPLOAD_MODE"));
-    let m = expose(&mut c, &server);
-    let json = results_json(&m);
-    assert_eq!(json["frame"]["source"], "CCD Simulator.CCD_FILE_PATH", "{json}");
-    let iou = best_iou(&json, sky.galaxy);
-    assert!(iou > 0.3, "galaxy {:?} missed in the saved frame (IoU {iou}): {json}", sky.galaxy);
-    assert!(std::fs::read_dir(saved.path()).unwrap().count() >= 1, "the camera saved no file");
+    let Some(mut cam) = SavingCamera::start() else { return };
+    cam.expose_locally();
+    assert!(std::fs::read_dir(cam.saved.path()).unwrap().count() >= 1, "the camera saved no file");
 }
 
 #[test]
@@ -234,24 +132,19 @@ fn forged_file_paths_through_the_server_are_refused() {
     // Issue 15: indiserver forwards a client's forged `setTextVector CCD_FILE_PATH` to the snooping driver as if the
     // camera had sent it. A FIFO in the camera's upload folder and a link there to /dev/zero are refused with an
     // error and DSO_RESULTS in Alert; the camera's next real frame is analysed.
-    let frames = tempfile::tempdir().unwrap();
-    let saved = tempfile::tempdir().unwrap();
-    let sky = Sky::render(1280, 1024, (300.0, 300.0), 20.0, 17);
-    std::fs::write(frames.path().join("frame1.fits"), sky.to_fits()).unwrap();
-    let fifo = saved.path().join("IMAGE_900.fits");
+    let Some(mut cam) = SavingCamera::start() else { return };
+    let fifo = cam.saved.path().join("IMAGE_900.fits");
     nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
-    let zero = saved.path().join("IMAGE_901.fits");
+    let zero = cam.saved.path().join("IMAGE_901.fits");
     std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
-    let Some((server, mut c)) = setup(frames.path()) else { return };
-    c.send(&set_text("CCD Simulator", "UPLOAD_SETTINGS", "UPLOAD_DIR", saved.path().to_str().unwrap()));
-    c.wait(secs(5), |m| is_set(m, "UPLOAD_SETTINGS"));
+    let SavingCamera { server, c, .. } = &mut cam;
     for (path, expected) in [(&fifo, "it is a FIFO"), (&zero, "outside the camera's upload directory")] {
         let from = c.received.len();
         c.send(&format!(
             "<setTextVector device=\"CCD Simulator\" name=\"CCD_FILE_PATH\" state=\"Ok\"><oneText name=\"FILE_PATH\">{}</oneText></setTextVector>\n",
             path.display()
         ));
-        let found = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        with_log(server, || {
             c.wait_from(from, secs(15), |m| {
                 is_set(m, "DSO_RESULTS")
                     && m.device() == Some("DSO Detector")
@@ -261,17 +154,7 @@ fn forged_file_paths_through_the_server_are_refused() {
                 matches!(m, Message::Message(dm) if dm.device.as_deref() == Some("DSO Detector")
                     && dm.message.as_deref().is_some_and(|t| t.starts_with("[ERROR] ") && t.contains(expected)))
             })
-        }));
-        if let Err(e) = found {
-            eprintln!("indiserver log:\n{}", server.log());
-            std::panic::resume_unwind(e)
-        }
+        });
     }
-    c.send(&set_switch("CCD Simulator", "UPLOAD_MODE", "UPLOAD_LOCAL"));
-    c.wait(secs(5), |m| is_set(m, "UPLOAD_MODE"));
-    let m = expose(&mut c, &server);
-    let json = results_json(&m);
-    assert_eq!(json["frame"]["source"], "CCD Simulator.CCD_FILE_PATH", "{json}");
-    let iou = best_iou(&json, sky.galaxy);
-    assert!(iou > 0.3, "galaxy {:?} missed in the saved frame (IoU {iou}): {json}", sky.galaxy);
+    cam.expose_locally();
 }

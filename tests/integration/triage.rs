@@ -5,9 +5,11 @@ use std::process::Command;
 
 use dso_detector::indi::{Message, PropertyState};
 
-use crate::server::{expose, setup};
-use crate::support::sky::Sky;
-use crate::support::*;
+use dso_test_support::server::{expose, simulator_setup};
+
+use dso_test_support::*;
+
+use crate::DRIVER;
 
 /// A clear frame: the test sky (stars of FWHM 3 px on 1200 ADU, 25 ADU of noise).
 fn clear(seed: u64) -> Sky {
@@ -54,7 +56,7 @@ fn quality_and_verdict_are_published_for_every_frame_through_the_server() {
     let frames = tempfile::tempdir().unwrap();
     std::fs::write(frames.path().join("frame1.fits"), clear(11).to_fits()).unwrap();
     std::fs::write(frames.path().join("frame2.fits"), with_trail(cloudy(12)).to_fits()).unwrap();
-    let Some((server, mut c)) = setup(frames.path()) else { return };
+    let Some((server, mut c)) = simulator_setup(DRIVER, frames.path()) else { return };
     for name in ["DSO_QUALITY", "DSO_VERDICT"] {
         c.wait_from(0, secs(5), |m| is_def(m, name));
     }

@@ -8,8 +8,10 @@ use std::process::Command;
 
 use dso_detector::indi::{Message, PropertyState, Values};
 
-use crate::server::{expose, set_switch, setup};
-use crate::support::*;
+use dso_test_support::server::{expose, simulator_setup};
+use dso_test_support::*;
+
+use crate::DRIVER;
 
 const MISSING_ORT: &str = "/nonexistent/libonnxruntime.so.1.31.1";
 
@@ -36,7 +38,7 @@ fn list_says_why_yolo_cannot_run_without_onnx_runtime() {
 #[test]
 fn selecting_yolo_without_onnx_runtime_is_an_alert_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let mut d = Driver::start_with(&dir.path().join("cfg.xml"), &[("ORT_DYLIB_PATH", MISSING_ORT)]);
+    let mut d = Driver::start_with(DRIVER, &dir.path().join("cfg.xml"), &[("ORT_DYLIB_PATH", MISSING_ORT)]);
     d.connect();
     let from = d.peer.received.len();
     d.peer.send(&set_switch("DSO Detector", "DSO_DETECTOR", "YOLO"));
@@ -77,7 +79,7 @@ fn real_frames_through_indiserver_get_yolo_results() {
     let Some(real) = real_fits("ngc4535-autofocus3.fits") else { return };
     let frames = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(&real, frames.path().join("ngc4535.fits")).unwrap();
-    let Some((server, mut c)) = setup(frames.path()) else { return };
+    let Some((server, mut c)) = simulator_setup(DRIVER, frames.path()) else { return };
     let from = c.received.len();
     c.send(&set_switch("DSO Detector", "DSO_DETECTOR", "YOLO"));
     let sel = c.wait_from(from, secs(15), |m| is_set(m, "DSO_DETECTOR") && m.device() == Some("DSO Detector"));

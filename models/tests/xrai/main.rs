@@ -5,13 +5,11 @@
 //! The ones through the gradient graph need ONNX Runtime (`pip install onnxruntime==1.31.1`, installers/deps.sh)
 //! and skip with a message when it cannot be loaded. Figures are printed (`cargo test -- --nocapture`).
 
-mod npy;
-
 use std::path::{Path, PathBuf};
 
 use dso_models::xrai::{self, ig, segments, Mask, OnnxGradient, XraiConfig};
+use dso_test_support::npy::{npz_member, Npy};
 use ndarray::{Array3, Axis};
-use npy::{npz_member, Npy};
 
 const SIDE: usize = 224;
 /// The class the fixture explains (README.json `class_index`).
@@ -74,8 +72,7 @@ fn reference_ranks() -> Vec<i64> {
 fn model() -> Option<OnnxGradient> {
     if let Err(why) = dso_models::onnx::environment() {
         // CI sets DSO_REQUIRE_DATA=1: there the runtime is installed and a skip would hide a broken setup.
-        assert!(std::env::var("DSO_REQUIRE_DATA").as_deref() != Ok("1"), "ONNX Runtime cannot be loaded: {why}");
-        eprintln!("SKIPPED: ONNX Runtime cannot be loaded: {why}");
+        dso_test_support::skip(format!("ONNX Runtime cannot be loaded: {why}"));
         return None;
     }
     Some(OnnxGradient::load(&fixture("tiny_classifier_grad.onnx"), 2).expect("the fixture's gradient graph loads"))

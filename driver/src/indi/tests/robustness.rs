@@ -2,6 +2,8 @@
 //! the next message decodes normally. Ends with a fuzz-style test over random junk, mutations and splits.
 
 use super::*;
+// The project's one seeded generator (SplitMix64): a reproducible fuzz without a dependency.
+use dso_models::naive::synth::Rng;
 
 const PING: &[u8] = b"<pingRequest uid=\"next\"/>";
 
@@ -151,29 +153,13 @@ fn oversized_complete_message_is_reported_as_too_long_not_unclosed() {
     assert!(matches!(decoder.next_message(), Some(Ok(Message::PingRequest { .. }))));
 }
 
-/// xorshift64*: enough randomness for a reproducible fuzz without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// Random junk: raw bytes, markup characters, and slices of real INDI messages, some with flipped bytes.
 fn junk(rng: &mut Rng, corpus: &[u8]) -> Vec<u8> {
     const MARKUP: &[u8] = b"<>/\"'=!-?[]&; \nabcoBLOB";
     let mut out = Vec::new();
     for _ in 0..1 + rng.below(6) {
         match rng.below(4) {
-            0 => out.extend((0..rng.below(64)).map(|_| rng.next() as u8)),
+            0 => out.extend((0..rng.below(64)).map(|_| rng.next_u64() as u8)),
             1 => out.extend((0..rng.below(64)).map(|_| MARKUP[rng.below(MARKUP.len())])),
             _ => {
                 let start = rng.below(corpus.len());
@@ -182,7 +168,7 @@ fn junk(rng: &mut Rng, corpus: &[u8]) -> Vec<u8> {
                 for _ in 0..rng.below(4) {
                     if !slice.is_empty() {
                         let at = rng.below(slice.len());
-                        slice[at] = rng.next() as u8;
+                        slice[at] = rng.next_u64() as u8;
                     }
                 }
                 out.extend(slice);
@@ -195,7 +181,7 @@ fn junk(rng: &mut Rng, corpus: &[u8]) -> Vec<u8> {
 #[test]
 fn fuzz_random_junk_and_splits_never_panic_and_recover() {
     let corpus: Vec<u8> = samples().iter().flat_map(xml).collect();
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
     let mut decoder = Decoder::with_config(DecoderConfig { max_blob: 4096, max_message: 8192 });
     for round in 0..5000 {
         let mut input = junk(&mut rng, &corpus);
