@@ -2,7 +2,7 @@
 //!
 //! The pipeline, each pure stage in its own module and tested without a model:
 //! 1. which model ([`model_path`]): the astronomer's own export named in [`crate::settings`], else the shipped
-//!    `models/yolo/dso_yolo.onnx` (trained here, see `models/yolo/MODEL_CARD.md`);
+//!    `models/weights/dso_yolo.onnx` (trained here, see `models/weights/YOLO_CARD.md`);
 //! 2. the model ([`model`]): opened with ONNX Runtime ([`crate::onnx`]), its shapes and class names checked at load;
 //! 3. where to look ([`tiling`]): a downscaled pass over the whole frame, plus overlapping tiles on large frames;
 //! 4. input ([`preprocess`]): area-averaged, stretched with [`crate::stretch`] if the frame is linear, letterboxed;
@@ -30,7 +30,7 @@ use tiling::TilePlan;
 /// `confidence = score ^ power` for the shipped model: its best-F1 score threshold on the real dev set (raw score
 /// 0.026; the dev set may choose operating points, issue 14) maps to the driver's default confidence 0.5:
 /// ln 0.5 / ln 0.026 = 0.19. On the generator's held-out data the best-F1 score is 0.13 (power 0.34, the calibration
-/// shipped until 2026-12-02); real frames want the lower threshold (`models/yolo/MODEL_CARD.md`). User models get 1
+/// shipped until 2026-12-02); real frames want the lower threshold (`models/weights/YOLO_CARD.md`). User models get 1
 /// (raw scores) unless `score_power` under `[yolo]` ([`crate::settings`]) says otherwise.
 pub const DEFAULT_MODEL_SCORE_POWER: f32 = 0.19;
 
@@ -105,8 +105,13 @@ pub const DEFAULT_MODEL_FILE: &str = "dso_yolo.onnx";
 /// the shipped [`DEFAULT_MODEL_FILE`]; the error says where it looked.
 pub fn model_path(settings: &Settings) -> Result<(PathBuf, bool), String> {
     settings.section_errors("yolo")?;
-    crate::onnx::find_model(settings.yolo.model.as_ref(), "yolo", "DSO_YOLO_MODEL", "yolo", DEFAULT_MODEL_FILE)
-        .map_err(|e| if settings.yolo.model.is_some() { e } else { format!("no YOLO model: {e}") })
+    crate::onnx::find_model(settings.yolo.model.as_ref(), "yolo", "DSO_YOLO_MODEL", DEFAULT_MODEL_FILE).map_err(|e| {
+        if settings.yolo.model.is_some() {
+            e
+        } else {
+            format!("no YOLO model: {e}")
+        }
+    })
 }
 
 /// Whether the YOLO detector can run here: a model file is found ([`model_path`]) and ONNX Runtime loads.
