@@ -28,10 +28,9 @@ use preprocess::{Map, Transform};
 use tiling::TilePlan;
 
 /// `confidence = score ^ power` for the shipped model: its best-F1 score threshold on the real dev set (raw score
-/// 0.026; the dev set may choose operating points, issue 14) maps to the driver's default confidence 0.5:
-/// ln 0.5 / ln 0.026 = 0.19. On the generator's held-out data the best-F1 score is 0.13 (power 0.34, the calibration
-/// shipped until 2026-12-02); real frames want the lower threshold (`models/weights/YOLO_CARD.md`). User models get 1
-/// (raw scores) unless `score_power` under `[yolo]` ([`crate::settings`]) says otherwise.
+/// 0.026) maps to the driver's default confidence 0.5: ln 0.5 / ln 0.026 = 0.19. How it was chosen, and the
+/// calibration before it, are in `models/weights/YOLO_CARD.md`. User models get 1 (raw scores) unless `score_power`
+/// under `[yolo]` ([`crate::settings`]) says otherwise.
 pub const DEFAULT_MODEL_SCORE_POWER: f32 = 0.19;
 
 /// The YOLO detector's tunables.
@@ -46,8 +45,7 @@ pub struct YoloParams {
     /// After NMS, a box of any class that lies this much inside a more confident one (or contains it: the share of
     /// the smaller box covered) is dropped; above 1 keeps all. The model boxes one object at several scales and
     /// often as two classes (the whole-frame pass and the tiles add more); 0.8 was chosen on generated held-out
-    /// data: F1 at the shipped confidence 0.525 → 0.553 (precision 0.59 → 0.72, recall 0.48 → 0.45), with no
-    /// difference between 0.6 and 0.9.
+    /// data (its figures: `docs/YOLO.md`, "How a frame is processed", step 4).
     pub nested: f32,
     /// Most boxes returned.
     pub max_detections: usize,
