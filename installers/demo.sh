@@ -17,7 +17,7 @@ frames="$out/frames"
 mkdir -p "$out" "$frames"
 if ! ls "$frames"/frame_*.fits >/dev/null 2>&1; then
   echo "== generating demo frames (linear 16-bit FITS with PIXSIZE1, a galaxy, a nebula, a cluster each)"
-  python3 -m models.datagen --frames 4 --frame-size 1280x1024 --seed 2026 --out "$frames" >/dev/null
+  PYTHONPATH="$root/models/training" python3 -m dso_training.datagen --frames 4 --frame-size 1280x1024 --seed 2026 --out "$frames" >/dev/null
 fi
 
 port=${INDI_PORT:-7624}

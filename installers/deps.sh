@@ -4,7 +4,7 @@
 set -euo pipefail
 
 need_apt=()
-# stellarium-data: real deep-sky photographs the training-data generator composites (models/datagen).
+# stellarium-data: real deep-sky photographs the training-data generator composites (models/training).
 # dpkg-dev: dpkg-shlibdeps, with which cargo-deb computes the Debian package's library dependencies (package.sh).
 for pkg in indi-bin libcfitsio-dev pkg-config python3-pip python3-venv stellarium-data dpkg-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
@@ -36,11 +36,18 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 
 # Python packages: ONNX Runtime (the library the Rust driver loads), numpy/OpenCV for the benchmark's Python
-# baseline, pytest and the training-data generator's dependencies. Into the interpreter on PATH (a venv if active).
+# baseline, pytest and the training-data generator's dependencies (included with `-r` from
+# models/training/requirements-datagen.txt). Into the interpreter on PATH (a venv if active).
 REQ="$(dirname "${BASH_SOURCE[0]}")/requirements.txt"
-if ! python3 -c 'import sys, importlib.metadata as m
-reqs = [l.split("#")[0].strip() for l in open(sys.argv[1])]
-for r in filter(None, reqs):
+if ! python3 -c 'import os, sys, importlib.metadata as m
+def pins(path):
+    for line in open(path):
+        r = line.split("#")[0].strip()
+        if r.startswith("-r "):
+            yield from pins(os.path.join(os.path.dirname(path), r[3:].strip()))
+        elif r:
+            yield r
+for r in pins(sys.argv[1]):
     name, _, ver = r.partition("==")
     if m.version(name) != ver: sys.exit(1)' "$REQ" 2>/dev/null; then
   echo "== installing Python packages from installers/requirements.txt"

@@ -13,7 +13,7 @@ cargo build --release --quiet -p dso-detector
 install -d "$PREFIX/bin" "$INDI_SHARE" "$PREFIX/lib/dso-detector/plugins" "$PREFIX/share/dso-detector"
 install -m 755 target/release/indi_dso_detector target/release/dso-detect "$PREFIX/bin/"
 install -m 644 xml/indi_dso_detector.xml "$INDI_SHARE/"
-install -m 644 models/yolo/dso_yolo.onnx models/classifier/dso_classifier.onnx models/classifier/dso_classifier_grad.onnx \
-    models/pix2pix/dso_pix2pix.onnx "$PREFIX/share/dso-detector/"
+install -m 644 models/weights/dso_yolo.onnx models/weights/dso_classifier.onnx models/weights/dso_classifier_grad.onnx \
+    models/weights/dso_pix2pix.onnx "$PREFIX/share/dso-detector/"
 echo "installed: $PREFIX/bin/indi_dso_detector, $PREFIX/bin/dso-detect, $INDI_SHARE/indi_dso_detector.xml, models in $PREFIX/share/dso-detector"
 echo "third-party detector plugins go in $PREFIX/lib/dso-detector/plugins (see plugin-api/README.md)"

@@ -24,7 +24,7 @@ cargo +nightly fuzz --version >/dev/null 2>&1 || cargo +nightly install --locked
 FUZZ_SECONDS=10 fuzz/smoke.sh
 echo "== Debian package (build, contents, scratch-root install, the installed driver under indiserver)"
 installers/test-package.sh
-if [ -d models/datagen/tests ]; then
-  echo "== pytest (training-data generator)"
-  python3 -m pytest -q models/datagen/tests
+if [ -d models/training/tests ]; then
+  echo "== pytest (training code: the training-data generator, models/training)"
+  python3 -m pytest -q models/training/tests
 fi

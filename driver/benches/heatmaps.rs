@@ -2,7 +2,7 @@
 //!
 //! 1. XRAI on one 224×224 patch (the XRAI fixture's image, `models/tests/fixtures/xrai/input.npy`) through the
 //!    shipped classifier's gradient graph: ours (`dso_models::xrai`) against Google PAIR's `saliency` 0.2.1 with the
-//!    same ONNX graph through onnxruntime (`models/tools/bench_xrai.py`), at 32 steps per baseline (our default)
+//!    same ONNX graph through onnxruntime (`dso_training.tools.bench_xrai`), at 32 steps per baseline (our default)
 //!    and 100 (the library's), both with two ONNX Runtime threads.
 //! 2. A 1280×1024 16-bit frame end to end (FITS decode, tiles, classifier, XRAI or generator, stitching, boxes,
 //!    annotated JPEG and heat-map PNG), XRAI against Pix2Pix, and Pix2Pix per 224×224 and 256×256 frame (one tile).
@@ -91,7 +91,7 @@ fn main() {
         let cfg = XraiConfig { steps, ..XraiConfig::default() };
         let ours = median_secs(ROUNDS, || drop(xrai(patch.view(), &mut model, 1, &cfg).expect("xrai")));
         let args = [grad.to_str().unwrap(), input.to_str().unwrap(), &steps.to_string(), &ROUNDS.to_string()];
-        let (py, ratio) = match python::figures("bench_xrai.py", &args) {
+        let (py, ratio) = match python::figures("bench_xrai", &args) {
             Ok(v) if !v.is_empty() => (format!("{:.2} s", v[0]), format!("{:.2}×", v[0] / ours)),
             Ok(v) => (format!("not run: {v:?}"), "–".into()),
             Err(e) => (format!("not run: {e}"), "–".into()),

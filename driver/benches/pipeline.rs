@@ -5,7 +5,7 @@
 //! 12's indiserver 1.9.9 sends it), a fresh driver process receives the frame and publishes results and the
 //! annotated JPEG; the time is from the first byte sent to the `DSO_ANNOTATED` BLOB received, and the memory is
 //! the driver's peak RSS. Each case runs `ROUNDS` times on one driver; the median is printed. The Python baseline
-//! (`models/tools/bench_naive.py`) base64-decodes, parses, stretches, removes stars, finds edges and contours, and
+//! (`dso_training.tools.bench_naive`) base64-decodes, parses, stretches, removes stars, finds edges and contours, and
 //! writes the JPEG, binned to the driver's default picture size, in a fresh interpreter per case.
 
 use std::time::{Duration, Instant};
@@ -82,7 +82,7 @@ fn python_case(path: &std::path::Path, threads: usize) -> Result<(f64, f64), Str
     let (rounds, side) = (ROUNDS.to_string(), dso_models::annotate::DEFAULT_MAX_SIDE.to_string());
     let threads = threads.to_string();
     let args = [path.to_str().unwrap(), "--rounds", &rounds, "--max-side", &side, "--threads", &threads];
-    let nums = python::figures("bench_naive.py", &args)?;
+    let nums = python::figures("bench_naive", &args)?;
     match nums.as_slice() {
         [ms, mib, ..] => Ok((*ms, *mib)),
         _ => Err(format!("unexpected output: {nums:?}")),

@@ -1,6 +1,6 @@
 //! `cargo bench -p dso-detector --bench yolo`: the YOLO detector end to end on 16-bit frames, the time ONNX Runtime
 //! itself spends in the same model calls, and the same pipeline written in Python (numpy + OpenCV + onnxruntime,
-//! `models/tools/bench_yolo.py`, same tiling), side by side.
+//! `dso_training.tools.bench_yolo`, same tiling), side by side.
 //!
 //! End to end is FITS bytes → [`dso_models::decode`] → [`dso_detector::pipeline::analyse_frame`] (detection at the
 //! default settings: whole-frame pass + tiles, NMS, selection, annotated JPEG binned to the default picture size
@@ -67,7 +67,7 @@ fn rust_case(det: &mut YoloDetector, fits: &[u8]) -> Case {
 fn python_case(model: &std::path::Path, frame: &std::path::Path) -> Result<(f64, f64, usize), String> {
     let (rounds, side) = (ROUNDS.to_string(), Outputs::default().max_side.to_string());
     let args = [model.to_str().unwrap(), frame.to_str().unwrap(), "--rounds", &rounds, "--max-side", &side];
-    let nums = python::figures("bench_yolo.py", &args)?;
+    let nums = python::figures("bench_yolo", &args)?;
     match nums.as_slice() {
         [total, model, runs, ..] => Ok((*total, *model, *runs as usize)),
         _ => Err(format!("unexpected output: {nums:?}")),

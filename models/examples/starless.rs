@@ -1,6 +1,6 @@
 //! Runs the naive detector's classical star remover on one plane stored as NumPy `.npy` (2-D `float32`, a
 //! stretched image in `0..1`) and writes the starless plane and the star mask beside it, also as `.npy`, so that
-//! `models/tools/compare_star_removal.py` can compare it with a pretrained network on exactly the same input.
+//! `dso_training.tools.compare_star_removal` can compare it with a pretrained network on exactly the same input.
 //!
 //! ```text
 //! cargo run --release -p dso-models --example starless -- in.npy starless.npy mask.npy

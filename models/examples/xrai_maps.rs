@@ -1,5 +1,5 @@
 //! Writes the Rust XRAI's maps for a stack of patches, for comparisons made in Python (Pix2Pix fidelity,
-//! `models/pix2pix/fidelity.py`).
+//! `dso_training.pix2pix.fidelity`).
 //!
 //! ```text
 //! cargo run --release -p dso-models --example xrai_maps -- GRAD.onnx PATCHES.npy STEPS OUT.npy

@@ -1,7 +1,7 @@
 //! Writes exactly what the YOLO model is given for one image: the driver's own decoding (FITS scaling, Bayer
 //! demosaic), stretch curves, tiling and letterboxing, without running the model. One `.npy` (`float32`,
 //! `3 × size × size`, RGB in `0..1`, the model's input tensor) and one `.png` per pass (the whole frame first, then
-//! the tiles), so `models/tools/realsky.py` can compare real frames with generated training images at the scale the
+//! the tiles), so `dso_training.tools.realsky` can compare real frames with generated training images at the scale the
 //! model sees them (docs/REAL-SKY.md).
 //!
 //! ```text

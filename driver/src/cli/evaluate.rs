@@ -301,7 +301,7 @@ fn markdown(
          so one full-frame box per image already scores F1 0.25. (Its AP50 is 0.06 with all-point interpolation over \
          all labels; 0.08 over the large ones.) What limits each detector, and its figures on generated data, are in \
          `docs/NAIVE.md`, `docs/YOLO.md` and `docs/HEATMAPS.md` (xrai, pix2pix); the model cards are \
-         `models/yolo/MODEL_CARD.md`, `models/classifier/MODEL_CARD.md` and `models/pix2pix/MODEL_CARD.md`."
+         `models/weights/YOLO_CARD.md`, `models/weights/CLASSIFIER_CARD.md` and `models/weights/PIX2PIX_CARD.md`."
     );
     let _ = writeln!(md, "\nRecall by object size at the operating confidence:\n");
     let _ = writeln!(md, "| detector | small | medium | large |\n|---|---|---|---|");

@@ -3,7 +3,7 @@
 //!
 //! The classifier (and Pix2Pix, trained to imitate its XRAI maps) learnt from 640-px generated patches shown whole
 //! and as square crops of 0.35, 0.5 and 0.7 of their side, each resized to 224 px with OpenCV's `INTER_AREA` when
-//! shrinking and `INTER_LINEAR` when growing (`models/classifier/patches.py`). A tile of at most 640 px resized the
+//! shrinking and `INTER_LINEAR` when growing (`dso_training.classifier.patches`). A tile of at most 640 px resized the
 //! same way shows objects at the scales it saw; a bigger one would shrink small objects below anything it learnt.
 //! So a frame is covered by squares of side `T = min(w, h)` clamped to `224..=640`, overlapping by at least a
 //! quarter, so that an object one tile cuts is whole in a neighbour and the seams can be blended

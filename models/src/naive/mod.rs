@@ -108,8 +108,8 @@ impl Default for NaiveParams {
             contrast_scale: 1.5,
             min_confidence: 0.05,
             coarse: Some(CoarseParams::default()),
-            // 450 rather than 350: the coarse level's best F1 threshold on generated data was 0.6–0.65; at 450
-            // it is 0.53–0.59 and F1@0.5 rose 0.219 → 0.232 (seed 7) and 0.250 → 0.261 (seed 11, held out).
+            // 450 brings the coarse level's best-F1 threshold on generated data near the default confidence 0.5
+            // (docs/NAIVE.md, second pass: how it was measured, and the 350 before it).
             coarse_mid: 450.0,
             coarse_scale: 0.7,
             coarse_dominance: 0.5,
@@ -178,8 +178,8 @@ impl NaiveDetector {
         // The detection channel weighs red and blue more than Rec.709 luminance does (0.21 R, 0.72 G, 0.07 B):
         // luminance keeps a fifth of a red (Hα) emission nebula's signal and a fourteenth of a blue (OIII,
         // reflection) one; these weights keep 0.35 and 0.2 and, for grey objects (galaxies, clusters), change
-        // nothing. An equal-weight mean (a third of every colour) scored F1 about 0.013 lower than luminance on
-        // generated data (seeds 7 and 11); this blend scores the same as luminance there, within noise.
+        // nothing. On generated data this blend scores as luminance does, and better than an equal-weight mean
+        // (docs/NAIVE.md, second pass).
         let weights: &[f32] = if frame.planes.len() == 3 { &CHANNEL_WEIGHTS } else { &[1.0] };
         // One block of `factor` rows at a time: the weighted rows, then binned as ops::bin does; bands of blocks
         // on all cores.

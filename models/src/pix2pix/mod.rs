@@ -3,8 +3,8 @@
 //!
 //! XRAI ([`crate::xrai::detector`]) explains the classifier with some sixty gradients per tile: seconds per tile on a
 //! Raspberry Pi. The paper's answer is an image-to-image network trained to imitate those maps; one forward pass per
-//! tile costs what a classification does. The shipped generator (`models/pix2pix/dso_pix2pix.onnx`, trained by
-//! `models/pix2pix/train.py` on the classifier's XRAI maps) takes the same stretched 224×224 RGB tiles as the
+//! tile costs what a classification does. The shipped generator (`models/weights/dso_pix2pix.onnx`, trained by
+//! `dso_training.pix2pix.train` on the classifier's XRAI maps) takes the same stretched 224×224 RGB tiles as the
 //! classifier and outputs the XRAI map of class "deep-sky object" divided by [`MAP_SCALE`] and clipped to `0..=1`.
 //!
 //! Everything around the model is [`crate::heatmap`]: tiles, stitching, boxes. A box's confidence comes from the peak
@@ -19,7 +19,7 @@ use crate::heatmap::{self, BoxParams, Stitcher, TileModel, TileSource, Tiling, I
 use crate::onnx::OnnxError;
 
 /// The scale of this classifier's XRAI maps: the 99.5th percentile of the raw XRAI values over the generator's
-/// training set (`models/pix2pix/train.py` stores it in the checkpoint, `export.py` prints it). Pix2Pix outputs
+/// training set (`dso_training.pix2pix.train` stores it in the checkpoint, `export.py` prints it). Pix2Pix outputs
 /// `xrai / MAP_SCALE` clipped to `0..=1`, and the XRAI detector scales its maps the same way, so one threshold serves
 /// both.
 pub const MAP_SCALE: f32 = 0.004_762_82;
@@ -44,7 +44,7 @@ pub struct Pix2PixParams {
 }
 
 /// `confidence = peak ^ power`: the best-F1 peak threshold on the generator's held-out patches (never the real dev
-/// set) maps to the host's default confidence 0.5, as for the YOLO model (`models/pix2pix/MODEL_CARD.md`).
+/// set) maps to the host's default confidence 0.5, as for the YOLO model (`models/weights/PIX2PIX_CARD.md`).
 pub const CONFIDENCE_POWER: f32 = 0.53;
 
 impl Default for Pix2PixParams {
@@ -55,11 +55,11 @@ impl Default for Pix2PixParams {
 
 /// The generator file: [`MODEL_ENV`] if set, else `[pix2pix] model` of [`crate::settings`], else the shipped
 /// [`MODEL_FILE`] beside the executable, in
-/// `<prefix>/share/dso-detector/` or in the source tree's `models/pix2pix/`.
+/// `<prefix>/share/dso-detector/` or in the source tree's `models/weights/`.
 pub fn model_path() -> Result<PathBuf, OnnxError> {
     let settings = crate::settings::get();
     settings.section_errors("pix2pix").map_err(OnnxError::Settings)?;
-    crate::onnx::find_model(settings.pix2pix.model.as_ref(), "pix2pix", MODEL_ENV, "pix2pix", MODEL_FILE)
+    crate::onnx::find_model(settings.pix2pix.model.as_ref(), "pix2pix", MODEL_ENV, MODEL_FILE)
         .map(|(path, _)| path)
         .map_err(|e| OnnxError::no_model("no Pix2Pix model", e))
 }

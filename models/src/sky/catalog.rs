@@ -1,13 +1,14 @@
 //! The deep-sky catalogue: OpenNGC (Mattia Verga, CC-BY-SA-4.0), embedded in the binary so that naming works on a
 //! Raspberry Pi with nothing else installed.
 //!
-//! `models/catalog/openngc.tsv` is made from the `pyongc` wheel by `models/catalog/make_catalog.py` (see the
-//! README beside it for the attribution). It is parsed once, on first use (about 12 600 objects, a few ms).
+//! `models/data/openngc.tsv` is made from the `pyongc` wheel by `dso_training.catalog.make_catalog` (the training
+//! code, `models/training`; see the README beside the file for the attribution). It is parsed once, on first use
+//! (about 12 600 objects, a few ms).
 
 use std::sync::OnceLock;
 
 /// The embedded catalogue text.
-const OPENNGC: &str = include_str!("../../catalog/openngc.tsv");
+const OPENNGC: &str = include_str!("../../data/openngc.tsv");
 
 /// One catalogue object.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,8 +1,8 @@
 //! The XRAI detector: a ResNet classifier says which tiles hold a deep-sky object, XRAI says where in the tile it
 //! looked — technique 3 of Parisot & Jaziri 2024.
 //!
-//! The classifier (`models/classifier/dso_classifier.onnx`, a ResNet18 at half width trained by
-//! `models/classifier/train.py`) answers one question per 224×224 tile: P(deep-sky object). It cannot say where, so
+//! The classifier (`models/weights/dso_classifier.onnx`, a ResNet18 at half width trained by
+//! `dso_training.classifier.train`) answers one question per 224×224 tile: P(deep-sky object). It cannot say where, so
 //! every tile it believes in (P ≥ [`XraiParams::min_probability`]) is explained with XRAI ([`super::xrai`]) through
 //! the classifier's gradient graph (`dso_classifier_grad.onnx` beside it), and the attribution map, divided by
 //! [`crate::pix2pix::MAP_SCALE`] and clipped to `0..=1`, is what the heat map shows; tiles it does not believe in
@@ -48,13 +48,13 @@ pub fn gradient_path(forward: &Path) -> PathBuf {
 
 /// The classifier's forward and gradient graphs: [`MODEL_ENV`] if set, else `[xrai] model` of [`crate::settings`],
 /// else the shipped [`MODEL_FILE`] beside the
-/// executable, in `<prefix>/share/dso-detector/` or in the source tree's `models/classifier/`; the gradient graph
+/// executable, in `<prefix>/share/dso-detector/` or in the source tree's `models/weights/`; the gradient graph
 /// must be beside it.
 pub fn model_paths() -> Result<(PathBuf, PathBuf), OnnxError> {
     let settings = crate::settings::get();
     settings.section_errors("xrai").map_err(OnnxError::Settings)?;
     let (forward, _) =
-        crate::onnx::find_model(settings.xrai.model.as_ref(), "xrai", MODEL_ENV, "classifier", MODEL_FILE)
+        crate::onnx::find_model(settings.xrai.model.as_ref(), "xrai", MODEL_ENV, MODEL_FILE)
             .map_err(|e| OnnxError::no_model("no classifier for XRAI", e))?;
     let gradient = gradient_path(&forward);
     if !gradient.is_file() {

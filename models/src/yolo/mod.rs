@@ -2,7 +2,7 @@
 //!
 //! The pipeline, each pure stage in its own module and tested without a model:
 //! 1. which model ([`model_path`]): the astronomer's own export named in [`crate::settings`], else the shipped
-//!    `models/yolo/dso_yolo.onnx` (trained here, see `models/yolo/MODEL_CARD.md`);
+//!    `models/weights/dso_yolo.onnx` (trained here, see `models/weights/YOLO_CARD.md`);
 //! 2. the model ([`model`]): opened with ONNX Runtime ([`crate::onnx`]), its shapes and class names checked at load;
 //! 3. where to look ([`tiling`]): a downscaled pass over the whole frame, plus overlapping tiles on large frames;
 //! 4. input ([`preprocess`]): area-averaged, stretched with [`crate::stretch`] if the frame is linear, letterboxed;
@@ -29,10 +29,9 @@ use preprocess::{Map, Transform};
 use tiling::TilePlan;
 
 /// `confidence = score ^ power` for the shipped model: its best-F1 score threshold on the real dev set (raw score
-/// 0.026; the dev set may choose operating points, issue 14) maps to the driver's default confidence 0.5:
-/// ln 0.5 / ln 0.026 = 0.19. On the generator's held-out data the best-F1 score is 0.13 (power 0.34, the calibration
-/// shipped until 2026-12-02); real frames want the lower threshold (`models/yolo/MODEL_CARD.md`). User models get 1
-/// (raw scores) unless `score_power` under `[yolo]` ([`crate::settings`]) says otherwise.
+/// 0.026) maps to the driver's default confidence 0.5: ln 0.5 / ln 0.026 = 0.19. How it was chosen, and the
+/// calibration before it, are in `models/weights/YOLO_CARD.md`. User models get 1 (raw scores) unless `score_power`
+/// under `[yolo]` ([`crate::settings`]) says otherwise.
 pub const DEFAULT_MODEL_SCORE_POWER: f32 = 0.19;
 
 /// The YOLO detector's tunables.
@@ -47,8 +46,7 @@ pub struct YoloParams {
     /// After NMS, a box of any class that lies this much inside a more confident one (or contains it: the share of
     /// the smaller box covered) is dropped; above 1 keeps all. The model boxes one object at several scales and
     /// often as two classes (the whole-frame pass and the tiles add more); 0.8 was chosen on generated held-out
-    /// data: F1 at the shipped confidence 0.525 → 0.553 (precision 0.59 → 0.72, recall 0.48 → 0.45), with no
-    /// difference between 0.6 and 0.9.
+    /// data (its figures: `docs/YOLO.md`, "How a frame is processed", step 4).
     pub nested: f32,
     /// Most boxes returned.
     pub max_detections: usize,
@@ -106,7 +104,7 @@ pub const DEFAULT_MODEL_FILE: &str = "dso_yolo.onnx";
 /// the shipped [`DEFAULT_MODEL_FILE`]; the error says where it looked.
 pub fn model_path(settings: &Settings) -> Result<(PathBuf, bool), OnnxError> {
     settings.section_errors("yolo").map_err(OnnxError::Settings)?;
-    crate::onnx::find_model(settings.yolo.model.as_ref(), "yolo", "DSO_YOLO_MODEL", "yolo", DEFAULT_MODEL_FILE)
+    crate::onnx::find_model(settings.yolo.model.as_ref(), "yolo", "DSO_YOLO_MODEL", DEFAULT_MODEL_FILE)
         .map_err(|e| if settings.yolo.model.is_some() { e } else { OnnxError::no_model("no YOLO model", e) })
 }
 

@@ -20,10 +20,10 @@ pub struct TilePlan {
     pub max_per_side: usize,
     /// Overlap between neighbouring tiles, as a fraction of a tile.
     pub overlap: f32,
-    /// Tiles are used only when the frame's long side exceeds the input size times this. 3: on the generator's
-    /// held-out 640-px patches (2× a 320 input) tiles lowered the best F1 (0.084 → 0.051 with an early checkpoint),
-    /// because they show objects at twice the scale the model was trained at; camera frames of 1280 px and more
-    /// are tiled.
+    /// Tiles are used only when the frame's long side exceeds the input size times this. 3: tiles of a frame only
+    /// twice the input show its objects at twice the scale the model was trained at, which costs more than it
+    /// finds (measured: `docs/YOLO.md`, "How a frame is processed", step 3); camera frames of 1280 px and more are
+    /// tiled.
     pub min_frame_ratio: f32,
 }
 

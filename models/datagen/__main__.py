@@ -1,8 +1,0 @@
-# SPDX-License-Identifier: GPL-3.0-or-later
-"""`python3 -m models.datagen`: see cli.py."""
-
-import sys
-
-from .cli import main
-
-sys.exit(main())
