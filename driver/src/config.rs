@@ -71,8 +71,11 @@ pub fn render(items: &[NewVector]) -> String {
     out
 }
 
+/// `s` escaped for an attribute or text, by the codec's own escaper.
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('\'', "&apos;").replace('"', "&quot;")
+    let mut out = String::with_capacity(s.len());
+    crate::indi::escape_into(&mut out, s);
+    out
 }
 
 /// Parses a libindi configuration document into the `newXXXVector`s it holds.

@@ -264,7 +264,7 @@ impl Xml {
 }
 
 /// Appends `text` with `& < > " '` escaped.
-fn escape_into(out: &mut String, text: &str) {
+pub(crate) fn escape_into(out: &mut String, text: &str) {
     let mut from = 0;
     for (at, c) in text.match_indices(['&', '<', '>', '"', '\'']) {
         out.push_str(&text[from..at]);

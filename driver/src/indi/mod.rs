@@ -50,6 +50,7 @@ mod vector;
 mod tests;
 
 pub use decode::{Decoder, DecoderConfig};
+pub(crate) use encode::escape_into;
 pub use encode::{to_xml, write_message};
 pub(crate) use error::shorten;
 pub use error::{ErrorKind, ProtocolError};

@@ -53,9 +53,8 @@ pub fn gradient_path(forward: &Path) -> PathBuf {
 pub fn model_paths() -> Result<(PathBuf, PathBuf), OnnxError> {
     let settings = crate::settings::get();
     settings.section_errors("xrai").map_err(OnnxError::Settings)?;
-    let (forward, _) =
-        crate::onnx::find_model(settings.xrai.model.as_ref(), "xrai", MODEL_ENV, MODEL_FILE)
-            .map_err(|e| OnnxError::no_model("no classifier for XRAI", e))?;
+    let (forward, _) = crate::onnx::find_model(settings.xrai.model.as_ref(), "xrai", MODEL_ENV, MODEL_FILE)
+        .map_err(|e| OnnxError::no_model("no classifier for XRAI", e))?;
     let gradient = gradient_path(&forward);
     if !gradient.is_file() {
         return Err(OnnxError::NoGradientGraph(gradient));

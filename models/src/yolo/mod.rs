@@ -104,8 +104,13 @@ pub const DEFAULT_MODEL_FILE: &str = "dso_yolo.onnx";
 /// the shipped [`DEFAULT_MODEL_FILE`]; the error says where it looked.
 pub fn model_path(settings: &Settings) -> Result<(PathBuf, bool), OnnxError> {
     settings.section_errors("yolo").map_err(OnnxError::Settings)?;
-    crate::onnx::find_model(settings.yolo.model.as_ref(), "yolo", "DSO_YOLO_MODEL", DEFAULT_MODEL_FILE)
-        .map_err(|e| if settings.yolo.model.is_some() { e } else { OnnxError::no_model("no YOLO model", e) })
+    crate::onnx::find_model(settings.yolo.model.as_ref(), "yolo", "DSO_YOLO_MODEL", DEFAULT_MODEL_FILE).map_err(|e| {
+        if settings.yolo.model.is_some() {
+            e
+        } else {
+            OnnxError::no_model("no YOLO model", e)
+        }
+    })
 }
 
 /// Whether the YOLO detector can run here: a model file is found ([`model_path`]) and ONNX Runtime loads.

@@ -4,6 +4,8 @@
 //! `agnostic=False`. [`suppress_nested`] then removes what that leaves on one object: concentric boxes at other
 //! scales or with another class, which a deep-sky frame shows as a stack of frames around one galaxy.
 
+use dso_plugin_api::Detection;
+
 /// A box in frame pixels with its class and score.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Scored {
@@ -15,20 +17,18 @@ pub struct Scored {
     pub score: f32,
 }
 
-/// Intersection over union of two `x0, y0, x1, y1` boxes.
+/// Intersection over union of two `x0, y0, x1, y1` boxes: [`Detection::iou`], the one definition the evaluation
+/// and the tests use too.
 pub fn iou(a: &[f32; 4], b: &[f32; 4]) -> f32 {
-    let iw = a[2].min(b[2]) - a[0].max(b[0]);
-    let ih = a[3].min(b[3]) - a[1].max(b[1]);
-    if iw <= 0.0 || ih <= 0.0 {
-        return 0.0;
-    }
-    let inter = iw * ih;
-    let union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
-    if union > 0.0 {
-        inter / union
-    } else {
-        0.0
-    }
+    let corners = |c: &[f32; 4]| Detection {
+        x: c[0],
+        y: c[1],
+        width: c[2] - c[0],
+        height: c[3] - c[1],
+        label: String::new(),
+        confidence: 0.0,
+    };
+    corners(a).iou(&corners(b))
 }
 
 /// Keeps, class by class, each box that overlaps no more confident kept box by more than `iou_threshold`; returns at
