@@ -39,6 +39,7 @@ mod decode;
 mod encode;
 mod error;
 mod framer;
+mod markup;
 mod message;
 mod parse;
 mod transport;

@@ -10,17 +10,20 @@
 //! - [`colormap`]: the inferno heat-map colours.
 
 pub mod colormap;
+mod display;
 pub mod draw;
+mod heat;
+
+use display::for_row_bands;
+pub use display::to_rgb8;
+pub use heat::{heatmap_png, heatmap_rgb8};
 
 use std::fmt;
-use std::io::Cursor;
 
-use dso_plugin_api::{Detection, Encoding, Frame, HeatMap};
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{ExtendedColorType, ImageEncoder, Rgb, RgbImage};
+use dso_plugin_api::{Detection, Frame};
+use image::{Rgb, RgbImage};
 
 use crate::ops;
-use crate::stretch::{auto_params, mtf, StretchParams};
 
 /// Why an annotation could not be made.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,110 +114,6 @@ impl Style {
         let unit = (f64::from(width.min(height)) / 400.0).round() as i64;
         Self { line: unit.max(2), text: unit.max(1) }
     }
-}
-
-/// The frame as an 8-bit RGB image for display: mono frames are replicated to grey, linear frames get the same
-/// automatic stretch as [`crate::stretch::auto_stretch`] (same parameters, applied on the fly through a lookup
-/// table instead of copying the frame), stretched frames are only clamped and quantised.
-///
-/// A frame whose fields disagree (planes shorter than `width × height`) gives black where data is missing.
-pub fn to_rgb8(frame: &Frame) -> RgbImage {
-    let (Ok(w), Ok(h)) = (u32::try_from(frame.width), u32::try_from(frame.height)) else {
-        log::warn!("frame {}×{} is too large to display", frame.width, frame.height);
-        return RgbImage::new(0, 0);
-    };
-    let n = frame.width.saturating_mul(frame.height);
-    let linear = frame.encoding == Encoding::Linear;
-    let planes: Vec<&[f32]> = match frame.planes.as_slice() {
-        [r, g, b] => vec![r, g, b],
-        [mono, ..] => vec![mono],
-        [] => vec![],
-    };
-    // One stretch per plane (unlinked, like auto_stretch), estimated concurrently: ~10 ms each on 4096².
-    let luts: Vec<DisplayLut> = std::thread::scope(|scope| {
-        let jobs: Vec<_> =
-            planes.iter().map(|&p| scope.spawn(move || DisplayLut::new(linear.then(|| auto_params(p))))).collect();
-        jobs.into_iter().map(|j| j.join().unwrap_or_else(|_| DisplayLut::new(None))).collect()
-    });
-    let mut raw = vec![0u8; n * 3];
-    if planes.iter().any(|p| p.len() < n) {
-        log::warn!("frame planes are shorter than {}×{}: shown black", frame.width, frame.height);
-        return RgbImage::from_raw(w, h, raw).unwrap_or_else(|| RgbImage::new(w, h));
-    }
-    for_row_bands(&mut raw, frame.width * 3, |first_row, band| {
-        let start = first_row * frame.width;
-        let len = band.len() / 3;
-        match (planes.as_slice(), luts.as_slice()) {
-            ([r, g, b], [lr, lg, lb]) => {
-                let (r, g, b) = (&r[start..start + len], &g[start..start + len], &b[start..start + len]);
-                for (((px, &r), &g), &b) in band.chunks_exact_mut(3).zip(r).zip(g).zip(b) {
-                    px.copy_from_slice(&[lr.get(r), lg.get(g), lb.get(b)]);
-                }
-            }
-            ([mono], [lut]) => {
-                for (px, &v) in band.chunks_exact_mut(3).zip(&mono[start..start + len]) {
-                    px.fill(lut.get(v));
-                }
-            }
-            _ => {}
-        }
-    });
-    RgbImage::from_raw(w, h, raw).unwrap_or_else(|| RgbImage::new(w, h))
-}
-
-/// Runs `f(first_row, band)` over bands of whole rows of `buf` (rows of `row_bytes`), one band per core for large
-/// images: per-pixel work on a 4096 × 4096 frame is then bound by memory, not by one core.
-fn for_row_bands(buf: &mut [u8], row_bytes: usize, f: impl Fn(usize, &mut [u8]) + Sync) {
-    if row_bytes == 0 || buf.is_empty() {
-        return;
-    }
-    let rows = buf.len() / row_bytes;
-    let threads =
-        if buf.len() < 1 << 20 { 1 } else { std::thread::available_parallelism().map_or(1, |t| t.get().min(8)) };
-    let band_rows = rows.div_ceil(threads).max(1);
-    let f = &f;
-    std::thread::scope(|scope| {
-        for (i, band) in buf.chunks_mut(band_rows * row_bytes).enumerate() {
-            scope.spawn(move || f(i * band_rows, band));
-        }
-    });
-}
-
-/// Display value of every input level `i / LUT_MAX`, so the per-pixel work is one multiply and one table read.
-///
-/// 2¹⁶ steps reproduce 16-bit camera data exactly (its values are `k / 65535`); float data is rounded to the
-/// nearest step first, which moves an output level by at most one in the steepest part of a strong stretch.
-struct DisplayLut(Vec<u8>);
-
-const LUT_MAX: f32 = 65535.0;
-
-impl DisplayLut {
-    fn new(params: Option<StretchParams>) -> Self {
-        Self((0..=0xFFFF).map(|i| quantise(display_value(i as f32 / LUT_MAX, params))).collect())
-    }
-
-    #[inline]
-    fn get(&self, v: f32) -> u8 {
-        // NaN → 0 (`as` saturates NaN to 0), out-of-range values clamp to the ends; the mask keeps the index
-        // provably inside the 65536-entry table, so no bounds check is left in the pixel loop.
-        let i = (v.clamp(0.0, 1.0) * LUT_MAX + 0.5) as u32 as usize;
-        self.0[i & 0xFFFF]
-    }
-}
-
-/// One sample's display value in `0..=1`, stretched when `params` are given (as `stretch::apply_mut` does).
-fn display_value(x: f32, params: Option<StretchParams>) -> f32 {
-    match params {
-        Some(p) => {
-            let range = (1.0 - p.shadows).max(f32::EPSILON);
-            mtf(p.midtones, ((x - p.shadows) / range).clamp(0.0, 1.0))
-        }
-        None => x.clamp(0.0, 1.0),
-    }
-}
-
-fn quantise(v: f32) -> u8 {
-    (v * 255.0 + 0.5) as u8
 }
 
 /// Draws a box and a "label 0.91" tag per detection onto an image, in place (see the module docs for sizes and
@@ -438,84 +337,6 @@ impl Preview {
             .map_err(|e| AnnotateError::Encode(e.to_string()))?;
         Ok(out)
     }
-}
-
-/// Value levels of the heat-map lookup table: finer than the eye or 8-bit output can tell apart.
-const HEAT_LEVELS: usize = 1024;
-
-/// The heat map in inferno colours, blended over the stretched frame when one is given: each pixel is
-/// `frame × (1 − v) + inferno(v) × v`, so cold areas show the sky and hot ones the map.
-pub fn heatmap_rgb8(map: &HeatMap, background: Option<&Frame>) -> Result<RgbImage, AnnotateError> {
-    let n = map.width.checked_mul(map.height).filter(|&n| n > 0 && n == map.values.len()).ok_or_else(|| {
-        AnnotateError::Size(format!("heat map {}×{} holds {} values", map.width, map.height, map.values.len()))
-    })?;
-    let (w, h) = match (u32::try_from(map.width), u32::try_from(map.height)) {
-        (Ok(w), Ok(h)) => (w, h),
-        _ => return Err(AnnotateError::Size(format!("heat map {}×{} is too large", map.width, map.height))),
-    };
-    let mut image = match background {
-        Some(f) if (f.width, f.height) != (map.width, map.height) => {
-            return Err(AnnotateError::Size(format!(
-                "heat map is {}×{} but the frame is {}×{}",
-                map.width, map.height, f.width, f.height
-            )))
-        }
-        Some(f) => to_rgb8(f),
-        None => RgbImage::new(w, h),
-    };
-    // The colour and opacity of 1024 value levels, so each pixel is a table read and an integer blend.
-    let levels: Vec<([u8; 3], u16)> = (0..HEAT_LEVELS)
-        .map(|i| {
-            let v = i as f32 / (HEAT_LEVELS - 1) as f32;
-            (colormap::inferno(v).0, (v * 256.0 + 0.5) as u16)
-        })
-        .collect();
-    let blend = background.is_some();
-    let values = &map.values[..n];
-    let row_bytes = map.width * 3;
-    let raw: &mut [u8] = &mut image;
-    for_row_bands(raw, row_bytes, |first_row, band| {
-        let start = first_row * map.width;
-        for (px, &v) in band.chunks_exact_mut(3).zip(&values[start..]) {
-            // NaN → level 0 (`as` saturates NaN to 0).
-            let (colour, alpha) =
-                levels[((v.clamp(0.0, 1.0) * (HEAT_LEVELS - 1) as f32 + 0.5) as usize).min(HEAT_LEVELS - 1)];
-            if blend {
-                for (p, c) in px.iter_mut().zip(colour) {
-                    *p = ((u16::from(*p) * (256 - alpha) + u16::from(c) * alpha + 128) >> 8) as u8;
-                }
-            } else {
-                px.copy_from_slice(&colour);
-            }
-        }
-    });
-    Ok(image)
-}
-
-/// [`heatmap_rgb8`] as PNG bytes, binned like [`annotated_jpeg`] when the map's longest side exceeds `max_side` (0:
-/// no limit). Fast deflate with the `Up` filter: on 4096 × 4096 frames it compresses as well as the adaptive filter
-/// choice (the sky varies slowly from row to row) in a fraction of the time.
-pub fn heatmap_png(map: &HeatMap, background: Option<&Frame>, max_side: usize) -> Result<Vec<u8>, AnnotateError> {
-    let factor = preview_factor(map.width, map.height, max_side);
-    let consistent = map.width.checked_mul(map.height) == Some(map.values.len())
-        && background.is_none_or(|f| (f.width, f.height) == (map.width, map.height));
-    // Inconsistent sizes go to heatmap_rgb8 unbinned, for its precise error; so does a background `binned` declines.
-    let bin = factor > 1 && consistent;
-    let small_background = if bin { background.map(|f| binned(f, factor)) } else { None };
-    let image = if bin && small_background.as_ref().is_none_or(Option::is_some) {
-        let p = ops::bin_samples(&map.values, map.width, map.height, factor);
-        heatmap_rgb8(
-            &HeatMap { width: p.width, height: p.height, values: p.data },
-            small_background.flatten().as_ref(),
-        )?
-    } else {
-        heatmap_rgb8(map, background)?
-    };
-    let mut out = Cursor::new(Vec::new());
-    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Up)
-        .write_image(image.as_raw(), image.width(), image.height(), ExtendedColorType::Rgb8)
-        .map_err(|e| AnnotateError::Encode(e.to_string()))?;
-    Ok(out.into_inner())
 }
 
 #[cfg(test)]

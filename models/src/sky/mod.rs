@@ -12,6 +12,7 @@
 //! that contradicts the frame's own pointing keywords is not trusted ([`field_from_header`]).
 
 pub mod catalog;
+mod evidence;
 pub mod identify;
 pub mod pointing;
 pub mod solve;

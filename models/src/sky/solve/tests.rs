@@ -237,5 +237,5 @@ fn real_seestar_frames_solve_blind() {
     }
 }
 
-#[path = "solve_fake_tests.rs"]
+#[path = "fake_tests.rs"]
 mod fake;

@@ -15,19 +15,20 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io;
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use dso_plugin_api::{Frame, HeaderCard};
-use nix::errno::Errno;
-use nix::sys::signal::{killpg, Signal};
-use nix::sys::wait::{waitid, Id, WaitPidFlag, WaitStatus};
-use nix::unistd::Pid;
-use std::sync::{Mutex, PoisonError};
+
+mod fits_io;
+mod process;
+
+pub use fits_io::parse_header;
+use fits_io::write_fits;
+use process::run;
+pub use process::stop_all;
 
 /// Search radius around [`Hints::ra_deg`]/[`Hints::dec_deg`] when [`Hints::radius_deg`] is not given: wide enough
 /// for a smart telescope's or a mount's pointing error (and JNow given as J2000), narrow enough to stay fast.
@@ -231,46 +232,6 @@ pub fn solve(frame: &Frame, hints: &Hints, config: &SolverConfig) -> Result<Solu
     Ok(Solution { cards, elapsed: start.elapsed() })
 }
 
-/// The keyword cards of a FITS header (80-character cards up to `END`): keyword from columns 1–8, value after the
-/// `= ` of columns 9–10 with string quotes and the `/ comment` removed. Commentary cards (`COMMENT`, `HISTORY`,
-/// blank) are skipped. Enough for the WCS files astrometry.net writes; not a general FITS parser.
-pub fn parse_header(bytes: &[u8]) -> Vec<HeaderCard> {
-    let mut cards = Vec::new();
-    for raw in bytes.chunks(80) {
-        let card = String::from_utf8_lossy(raw);
-        let keyword = card.get(..8.min(card.len())).unwrap_or("").trim_end();
-        if keyword == "END" {
-            break;
-        }
-        // FITS 4.0 §4.4.2.4: COMMENT and HISTORY are commentary even with `= ` in columns 9–10.
-        if matches!(keyword, "" | "COMMENT" | "HISTORY") || card.get(8..10) != Some("= ") {
-            continue;
-        }
-        let rest = card[10..].trim_start();
-        let value = match rest.strip_prefix('\'') {
-            // FITS 4.0 §4.2.1: a string ends at a lone quote; a doubled quote stands for one.
-            Some(body) => {
-                let mut value = String::new();
-                let mut chars = body.chars().peekable();
-                while let Some(c) = chars.next() {
-                    if c == '\'' {
-                        if chars.peek() == Some(&'\'') {
-                            chars.next();
-                        } else {
-                            break;
-                        }
-                    }
-                    value.push(c);
-                }
-                value.trim_end().to_string()
-            }
-            None => rest.split('/').next().unwrap_or("").trim().to_string(),
-        };
-        cards.push(HeaderCard { keyword: keyword.to_string(), value });
-    }
-    cards
-}
-
 /// `solve-field`'s command line. Every output it does not need is turned off, and everything it writes goes into
 /// `dir`.
 fn arguments(
@@ -332,165 +293,6 @@ fn arguments(
 /// The downsampling factor that brings the longest side to at most [`AUTO_DOWNSAMPLE_SIDE`] pixels.
 fn auto_downsample(width: usize, height: usize) -> u32 {
     u32::try_from(width.max(height).div_ceil(AUTO_DOWNSAMPLE_SIDE)).unwrap_or(u32::MAX).max(1)
-}
-
-/// Writes the frame's luminance as a primary FITS image, BITPIX 16 with BZERO 32768 (unsigned 16-bit), frame row 0
-/// as FITS row 1.
-fn write_fits(path: &Path, frame: &Frame) -> io::Result<()> {
-    let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
-    let mut header = String::new();
-    for (keyword, value) in [
-        ("SIMPLE", "T".to_string()),
-        ("BITPIX", "16".into()),
-        ("NAXIS", "2".into()),
-        ("NAXIS1", frame.width.to_string()),
-        ("NAXIS2", frame.height.to_string()),
-        ("BZERO", "32768".into()),
-        ("BSCALE", "1".into()),
-    ] {
-        header.push_str(&format!("{keyword:<8}= {value:>20}{:50}", ""));
-    }
-    header.push_str(&format!("{:<80}", "END"));
-    let padded = header.len().div_ceil(2880) * 2880;
-    out.write_all(format!("{header:<padded$}").as_bytes())?;
-    let luminance = frame.luminance();
-    let mut row = Vec::with_capacity(frame.width * 2);
-    for line in luminance.chunks(frame.width.max(1)) {
-        row.clear();
-        for v in line {
-            // NaN becomes 0 (a float-to-int `as` saturates and maps NaN to 0).
-            let unsigned = (v.clamp(0.0, 1.0) * 65535.0).round() as u16;
-            row.extend_from_slice(&((i32::from(unsigned) - 32768) as i16).to_be_bytes());
-        }
-        out.write_all(&row)?;
-    }
-    let data = luminance.len() * 2;
-    out.write_all(&vec![0; data.div_ceil(2880) * 2880 - data])?;
-    // No fsync: the solver reads it back through the page cache, and an SD card (a Raspberry Pi) syncs slowly.
-    out.flush()
-}
-
-/// Runs the solver in its own process group with stdin closed and stdout/stderr into the given files, and waits
-/// for it for at most `timeout`. Whatever happens, the whole group is killed and the solver reaped before this
-/// returns.
-fn run(
-    command: &Path,
-    args: &[OsString],
-    stdout: File,
-    stderr: File,
-    timeout: Duration,
-) -> Result<ExitStatus, SolveError> {
-    let mut cmd = Command::new(command);
-    cmd.args(args).stdin(Stdio::null()).stdout(stdout).stderr(stderr).process_group(0);
-    let child = spawn(&mut cmd).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied => {
-            SolveError::NotInstalled(format!("cannot run {}: {e}", command.display()))
-        }
-        _ => SolveError::Io(e),
-    })?;
-    let mut group = Group::new(child);
-    let start = Instant::now();
-    let mut pause = Duration::from_millis(5);
-    loop {
-        // WNOWAIT: learn that the solver exited without reaping it, so its pid (the group id) cannot be reused
-        // before the group is killed below.
-        match waitid(Id::Pid(group.pid()), WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT) {
-            Ok(WaitStatus::StillAlive) => {}
-            Ok(_) => break,
-            Err(Errno::EINTR) => continue,
-            Err(e) => return Err(SolveError::Io(e.into())),
-        }
-        if start.elapsed() >= timeout {
-            group.finish()?;
-            return Err(SolveError::Timeout(timeout));
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(50));
-    }
-    group.finish()
-}
-
-/// Spawns, retrying briefly on `ETXTBSY`: an executable written just before (a test's script) can still be open for
-/// writing in a child another thread forked in the meantime.
-fn spawn(cmd: &mut Command) -> io::Result<Child> {
-    let mut tries = 0;
-    loop {
-        match cmd.spawn() {
-            Err(e) if e.raw_os_error() == Some(Errno::ETXTBSY as i32) && tries < 10 => {
-                tries += 1;
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            result => return result,
-        }
-    }
-}
-
-/// The process groups of solves in progress, so that [`stop_all`] can end them when the program exits (a solver
-/// left behind would run on for minutes on a Raspberry Pi), and whether it was called. A group leaves the list, under
-/// the lock, before its leader is reaped: a listed group id is never a reused one.
-static LIVE: Mutex<Live> = Mutex::new(Live { stopping: false, groups: Vec::new() });
-
-struct Live {
-    /// [`stop_all`] was called: a solver that starts afterwards is stopped at once.
-    stopping: bool,
-    groups: Vec<i32>,
-}
-
-/// Kills every solve in progress, and any that starts later (the driver calls this when it exits); their callers
-/// get an error.
-pub fn stop_all() {
-    let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
-    live.stopping = true;
-    for pgid in live.groups.iter() {
-        let _ = killpg(Pid::from_raw(*pgid), Signal::SIGKILL);
-    }
-}
-
-/// The solver's process group, led by the child we spawned. Dropping it kills the group and reaps the child.
-struct Group {
-    child: Child,
-    reaped: bool,
-}
-
-impl Group {
-    fn new(child: Child) -> Self {
-        let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
-        live.groups.push(child.id() as i32);
-        if live.stopping {
-            // Spawned while the program was stopping (after stop_all looked): end it now.
-            let _ = killpg(Pid::from_raw(child.id() as i32), Signal::SIGKILL);
-        }
-        Self { child, reaped: false }
-    }
-
-    fn pid(&self) -> Pid {
-        Pid::from_raw(self.child.id() as i32)
-    }
-
-    /// Kills what is left of the group and takes it off [`LIVE`]; the leader is not reaped yet.
-    fn kill_and_unlist(&self) {
-        let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
-        live.groups.retain(|p| *p != self.child.id() as i32);
-        // Before the reap: until then the leader's pid, which is the group id, is still ours.
-        let _ = killpg(self.pid(), Signal::SIGKILL);
-    }
-
-    /// Kills everything left in the group (helpers the solver started, or the solver itself) and reaps the solver.
-    fn finish(&mut self) -> Result<ExitStatus, SolveError> {
-        self.kill_and_unlist();
-        let status = self.child.wait()?;
-        self.reaped = true;
-        Ok(status)
-    }
-}
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        if !self.reaped {
-            self.kill_and_unlist();
-            let _ = self.child.wait();
-        }
-    }
 }
 
 /// The program the solver command names: a path as given, or the first match on `PATH`.
@@ -558,5 +360,4 @@ fn tail(bytes: &[u8], tmp: &Path) -> String {
 }
 
 #[cfg(test)]
-#[path = "solve_tests.rs"]
 mod tests;
