@@ -12,7 +12,7 @@ use std::io::Cursor;
 use dso_plugin_api::{Encoding, Frame};
 use image::{DynamicImage, ImageFormat, ImageReader};
 
-use super::{DecodeError, Kind, Limits};
+use super::{group_digits, DecodeError, Kind, Limits};
 
 /// Decodes a JPEG ([`Kind::Jpeg`]) or PNG ([`Kind::Png`]) into a stretched frame with values in `0..=1`.
 pub fn decode_raster(bytes: &[u8], kind: Kind, limits: &Limits) -> Result<Frame, DecodeError> {
@@ -29,7 +29,10 @@ pub fn decode_raster(bytes: &[u8], kind: Kind, limits: &Limits) -> Result<Frame,
     image_limits.max_alloc = Some(limits.max_bytes);
     reader.limits(image_limits);
     let image = reader.decode().map_err(|e| match e {
-        image::ImageError::Limits(l) => DecodeError::TooLarge(format!("decoding the {name} image would need {l}")),
+        image::ImageError::Limits(_) => DecodeError::TooLarge(format!(
+            "decoding the {width}×{height} {name} image needs more than the {} bytes allowed",
+            group_digits(u128::from(limits.max_bytes))
+        )),
         other => corrupt(other),
     })?;
     let planes = planes_of(image);

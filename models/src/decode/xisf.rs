@@ -21,7 +21,7 @@ use dso_plugin_api::{Encoding, Frame, HeaderCard};
 use super::fits::colour_planes;
 use super::scale::{normalise, Storage};
 use super::xisf_header::{parse_header, Compression, SampleFormat};
-use super::{DecodeError, Limits};
+use super::{group_digits, DecodeError, Limits};
 
 /// The monolithic file signature, XISF 1.0 §9.2.
 pub const SIGNATURE: &[u8] = b"XISF0100";
@@ -46,7 +46,12 @@ pub fn decode_xisf(bytes: &[u8], limits: &Limits) -> Result<Frame, DecodeError> 
     let item = image.format.item_size();
     let raw_len = (width as u128) * (height as u128) * (channels as u128) * (item as u128);
     if raw_len > u128::from(limits.max_bytes) {
-        return Err(DecodeError::TooLarge(format!("the XISF image holds {raw_len} bytes, more than allowed")));
+        return Err(DecodeError::TooLarge(format!(
+            "the {width}×{height}×{channels} {:?} XISF image holds {} bytes, more than the {} allowed",
+            image.format,
+            group_digits(raw_len),
+            group_digits(u128::from(limits.max_bytes))
+        )));
     }
     let raw_len = raw_len as usize;
     let (start, size) = image.location;
