@@ -6,7 +6,8 @@ set -euo pipefail
 need_apt=()
 # stellarium-data: real deep-sky photographs the training-data generator composites (models/training).
 # dpkg-dev: dpkg-shlibdeps, with which cargo-deb computes the Debian package's library dependencies (package.sh).
-for pkg in indi-bin libcfitsio-dev pkg-config python3-pip python3-venv stellarium-data dpkg-dev; do
+# parallel: GNU parallel, the scheduler of the tested example that shards a night across hosts (docs/BENCHMARKS.md).
+for pkg in indi-bin libcfitsio-dev pkg-config python3-pip python3-venv stellarium-data dpkg-dev parallel; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 # The plate solver (models/src/sky/solve.rs): astrometry.net's solve-field and the Tycho-2 index files 07–19, whose

@@ -7,6 +7,7 @@
 const DRIVER: &str = env!("CARGO_BIN_EXE_indi_dso_detector");
 
 mod arrival;
+mod batch;
 mod blobs;
 mod cli;
 mod config;

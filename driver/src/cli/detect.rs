@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Instant, SystemTime};
 
 use anyhow::Context;
@@ -10,6 +11,7 @@ use clap::Args;
 use dso_models::{annotate, decode, registry};
 use dso_plugin_api::Detection;
 
+use super::batch::{self, Shard};
 use super::{ensure_dir, files};
 use crate::indi::format_timestamp;
 use crate::naming::{self, Naming};
@@ -46,6 +48,14 @@ pub struct DetectArgs {
     heatmap_dir: Option<PathBuf>,
     #[command(flatten)]
     naming: NamingArgs,
+    /// Images analysed at once, each job with its own detector and one frame at a time (0 = one job per core).
+    /// With more than one, results are printed as images finish.
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
+    /// Analyse only shard K of N (`K/N`, from 0/N to N-1/N): every N-th image of the sorted list from the K-th, so
+    /// that N hosts given the same folder cover it once (GNU parallel, Slurm array jobs; docs/BENCHMARKS.md).
+    #[arg(long)]
+    shard: Option<Shard>,
     /// Image files or folders of images.
     #[arg(required = true)]
     inputs: Vec<PathBuf>,
@@ -164,8 +174,10 @@ pub(super) fn run(a: &DetectArgs) -> anyhow::Result<bool> {
     for d in [&a.yolo_dir, &a.json_dir, &a.annotated_dir, &a.heatmap_dir] {
         ensure_dir(d)?;
     }
-    let mut detector = registry::create(&a.detector).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let inputs = files::expand(&a.inputs);
+    let mut inputs = files::expand(&a.inputs);
+    if let Some(shard) = a.shard {
+        inputs = shard.select(inputs);
+    }
     let selection = Selection { confidence: a.confidence, max_detections: a.max_detections };
     let outputs = Outputs {
         annotated: a.annotated_dir.is_some(),
@@ -175,21 +187,24 @@ pub(super) fn run(a: &DetectArgs) -> anyhow::Result<bool> {
         triage: a.annotated_dir.is_some(),
     };
     let bar = progress(inputs.len());
-    let mut failed = 0;
-    for path in &inputs {
+    let failed = AtomicUsize::new(0);
+    let jobs = batch::job_count(a.jobs, inputs.len());
+    let make = || registry::create(&a.detector).map_err(|e| anyhow::anyhow!("{e}"));
+    batch::for_each(&inputs, jobs, make, |detector, path| {
         bar.set_message(path.display().to_string());
         let result = analyse_file(path, detector.as_mut(), selection, outputs, &a.naming);
         let result = result.map_err(|e| e.to_string());
         match result.and_then(|an| write_outputs(a, path, &an).map_err(|e| format!("{e:#}")).map(|_| an)) {
             Ok(an) => bar.suspend(|| println!("{}: {}", path.display(), an.report.summary())),
             Err(e) => {
-                failed += 1;
+                failed.fetch_add(1, Ordering::Relaxed);
                 bar.suspend(|| eprintln!("{}: error: {e}", path.display()));
             }
         }
         bar.inc(1);
-    }
+    })?;
     bar.finish_and_clear();
+    let failed = failed.into_inner();
     if failed > 0 {
         eprintln!("{failed} of {} images failed", inputs.len());
     }

@@ -2,6 +2,7 @@
 //! thousands of frames a night leaves behind — to tag or discard them, find what was captured, and measure a detector
 //! on labelled images.
 
+mod batch;
 mod detect;
 mod evaluate;
 mod files;
