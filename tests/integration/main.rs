@@ -10,6 +10,7 @@ mod arrival;
 mod blobs;
 mod cli;
 mod config;
+mod faults;
 mod heatmaps;
 mod identify;
 mod malformed;
