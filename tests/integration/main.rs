@@ -11,6 +11,7 @@ mod blobs;
 mod cli;
 mod config;
 mod faults;
+mod faults_storage;
 mod heatmaps;
 mod identify;
 mod malformed;
