@@ -106,20 +106,34 @@ pub fn load(path: &Path) -> Result<Vec<NewVector>, LoadError> {
     }
 }
 
-/// Writes a configuration file atomically (a crash mid-write never leaves half a file), creating its folder, and
-/// the `.default` file with `defaults` when it does not exist yet.
+/// Writes a configuration file atomically (a crash or a full disk mid-write never leaves half a file), creating its
+/// folder, and the `.default` file with `defaults` when it does not exist yet (atomically too: a `.default` cut short
+/// by a full disk would otherwise stay, since it is never written again).
 pub fn save(path: &Path, items: &[NewVector], defaults: &[NewVector]) -> Result<(), String> {
     let what = |e: std::io::Error| format!("cannot save {}: {e}", path.display());
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if dir.exists() && !dir.is_dir() {
+            return Err(format!("cannot save {}: {} is a file, not a folder", path.display(), dir.display()));
+        }
         std::fs::create_dir_all(dir).map_err(what)?;
     }
     let default = default_path(path);
     if !default.exists() {
-        std::fs::write(&default, render(defaults)).map_err(what)?;
+        write_atomically(&default, &render(defaults)).map_err(what)?;
     }
-    let tmp = default_path(path).with_extension("tmp");
-    std::fs::write(&tmp, render(items)).map_err(what)?;
-    std::fs::rename(&tmp, path).map_err(what)
+    write_atomically(path, &render(items)).map_err(what)
+}
+
+/// Writes `text` to `<path>.tmp` and renames it over `path`; the temporary file is removed when that fails.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let result = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// Deletes the configuration file (libindi's `CONFIG_PURGE`); a missing file is fine.
@@ -171,6 +185,24 @@ mod tests {
         assert_eq!(load(&default_path(&path)).unwrap(), items()[..1].to_vec(), ".default is written once");
         purge(&path).unwrap();
         assert!(matches!(load(&path), Err(LoadError::Missing)));
+    }
+
+    #[test]
+    fn a_file_where_the_folder_should_be_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("indi"), "").unwrap();
+        let err = save(&dir.path().join("indi/c.xml"), &items(), &items()).unwrap_err();
+        assert!(err.ends_with("indi is a file, not a folder"), "{err}");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.xml");
+        std::fs::create_dir(&path).unwrap(); // the rename over a folder fails
+        assert!(save(&path, &items(), &items()).is_err());
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(!names.iter().any(|n| n.to_string_lossy().ends_with(".tmp")), "{names:?}");
     }
 
     #[test]

@@ -76,6 +76,12 @@ pub enum ReadError {
         /// Whether it grew while being read.
         grew: bool,
     },
+    /// The file holds nothing: a camera that could not write its frame (a full disk) still announces it.
+    #[error("{} is empty: the camera saved no image (is its disk full?)", path.display())]
+    Empty {
+        /// The path announced.
+        path: PathBuf,
+    },
 }
 
 /// Reads the frame file `path`, which must lie in `upload_dir` when that is known and hold at most `max_bytes`.
@@ -107,6 +113,9 @@ pub fn read_frame(path: &Path, upload_dir: Option<&Path>, max_bytes: u64) -> Res
     (&mut file).take(max_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > max_bytes {
         return Err(ReadError::TooLarge { path: path.to_owned(), size: bytes.len() as u64, max_bytes, grew: true });
+    }
+    if bytes.is_empty() {
+        return Err(ReadError::Empty { path: path.to_owned() });
     }
     Ok(bytes)
 }
@@ -210,6 +219,16 @@ mod tests {
         let err = read_frame(&p, Some(dir.path()), 2 << 20).unwrap_err().to_string();
         assert!(err.ends_with("3145728 bytes is more than the frame limit of 2 MiB (DSO_MAX_FRAME_MB)"), "{err}");
         assert_eq!(read_frame(&p, Some(dir.path()), 3 << 20).unwrap().len(), 3 << 20);
+    }
+
+    #[test]
+    fn an_empty_file_says_the_camera_saved_nothing() {
+        // INDI 1.9.9's CCD simulator on a full disk announces "Image saved" and a file of 0 bytes
+        // (tests/integration/faults_storage.rs)
+        let dir = tempfile::tempdir().unwrap();
+        let p = saved(dir.path(), "IMAGE_001.fits", b"");
+        let err = read_frame(&p, Some(dir.path()), 100).unwrap_err().to_string();
+        assert!(err.ends_with("IMAGE_001.fits is empty: the camera saved no image (is its disk full?)"), "{err}");
     }
 
     #[test]

@@ -189,8 +189,9 @@ pub fn announce(device: &mut Device) {
     device.plugin_warnings();
 }
 
-/// Makes SIGTERM, SIGINT and SIGHUP end the driver cleanly: a plate solve in progress is killed with its process
-/// group instead of running on for minutes (indiserver and service managers stop drivers with signals too). Call it
+/// Makes SIGTERM, SIGINT and SIGHUP end the driver cleanly, with exit status 0 even in the middle of a frame: a plate
+/// solve in progress is killed with its process group instead of running on for minutes (indiserver and service
+/// managers stop drivers with signals too). Call it
 /// first in `main`, before any thread starts: the signals are blocked in every thread and one thread waits for them.
 pub fn stop_on_signals() {
     use nix::sys::signal::{SigSet, Signal};
@@ -206,7 +207,12 @@ pub fn stop_on_signals() {
         if let Ok(signal) = set.wait() {
             log::info!("{signal:?}: stopping");
             dso_models::sky::solve::stop_all();
-            std::process::exit(0);
+            // `_exit`, not `std::process::exit`: the latter runs the C++ static destructors of ONNX Runtime while
+            // the worker may be inside a session, which crashed the driver with SIGSEGV (exit status 139) when
+            // SIGTERM came during an XRAI frame (tests/integration/faults.rs). Nothing is left to flush: stdout
+            // carries only whole messages, and what the writer has not sent yet is lost either way.
+            // SAFETY: `_exit` ends the process at once; it touches no memory of this program.
+            unsafe { nix::libc::_exit(0) }
         }
     });
     if let Err(e) = spawned {

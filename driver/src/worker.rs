@@ -4,9 +4,12 @@
 //! switches meanwhile (libindi's astrometry driver solves on a thread for the same reason). The worker owns the
 //! detectors and a one-frame waiting slot: a frame arriving while another waits replaces it and the replaced one is
 //! counted as dropped. Memory is therefore bounded by three frames: one being received, one waiting, one in work.
+//!
+//! Only the detector in use keeps its models loaded. A model file replaced while the driver runs does not disturb
+//! it (ONNX Runtime read the file when the detector was created); a client choosing a detector again (`DSO_DETECTOR`,
+//! even the same one) has the next frame load its files anew, so a new model is taken without a restart and a broken
+//! one is that frame's error (`tests/integration/faults_storage.rs`).
 
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -28,6 +31,9 @@ pub struct Job {
     pub source: Source,
     /// Detector name (lowercase).
     pub detector: String,
+    /// Which choice of a detector by a client this job follows (it counts them): a new choice, of another detector
+    /// or of the same one again, has the worker load the detector's models anew.
+    pub choice: u64,
     /// Threshold and count.
     pub selection: Selection,
     /// Pictures to make.
@@ -128,10 +134,10 @@ impl Drop for Worker {
 type Report = Arc<dyn Fn(Outcome) + Send + Sync>;
 
 fn run(slot: &Latest<Job>, limits: &decode::Limits, report: &Report) {
-    let mut detectors: HashMap<String, Box<dyn Detector>> = HashMap::new();
+    let mut loaded: Option<Loaded> = None;
     while let Some(job) = slot.take() {
         report(Outcome::Started { source: job.source.origin.clone() });
-        let result = detector_for(&mut detectors, &job.detector).map_err(PipelineError::from).and_then(|d| {
+        let result = detector_for(&mut loaded, &job.detector, job.choice).map_err(PipelineError::from).and_then(|d| {
             d.set_progress(progress(Arc::clone(report), job.source.origin.clone()));
             let bytes = job.payload.into_bytes(limits.max_bytes)?;
             analyse(&bytes, &job.source, d.as_mut(), job.selection, job.outputs, &job.naming, limits).map(Box::new)
@@ -152,15 +158,28 @@ fn progress(report: Report, source: Origin) -> Box<dyn FnMut(f32) + Send> {
     })
 }
 
-/// The detector by name, created on first use and kept (models stay loaded between frames).
+/// The detector the worker holds, and the client's choice it was created for.
+struct Loaded {
+    name: String,
+    choice: u64,
+    detector: Box<dyn Detector>,
+}
+
+/// The detector by name, created on first use and kept while the client's choice stands (models stay loaded between
+/// frames). After a new choice the one held is dropped first — only one detector's models are ever in memory — and
+/// the chosen one is created again, reading its model files again.
 fn detector_for<'a>(
-    cache: &'a mut HashMap<String, Box<dyn Detector>>,
+    loaded: &'a mut Option<Loaded>,
     name: &str,
+    choice: u64,
 ) -> Result<&'a mut Box<dyn Detector>, CreateError> {
-    Ok(match cache.entry(name.to_owned()) {
-        Entry::Occupied(e) => e.into_mut(),
-        Entry::Vacant(e) => e.insert(registry::create(name)?),
-    })
+    let current = loaded.as_ref().is_some_and(|l| l.name == name && l.choice == choice);
+    if !current {
+        *loaded = None;
+        let detector = registry::create(name)?;
+        return Ok(&mut loaded.insert(Loaded { name: name.to_owned(), choice, detector }).detector);
+    }
+    Ok(&mut loaded.as_mut().expect("checked just above").detector)
 }
 
 #[cfg(test)]

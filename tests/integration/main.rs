@@ -11,6 +11,8 @@ mod batch;
 mod blobs;
 mod cli;
 mod config;
+mod faults;
+mod faults_storage;
 mod heatmaps;
 mod identify;
 mod malformed;

@@ -93,6 +93,9 @@ pub struct Device {
     upload_dir: Option<PathBuf>,
     frames_processed: u64,
     frames_dropped: u64,
+    /// How many times a client has chosen a detector: each job carries it, and the worker loads the detector anew
+    /// after a new choice (a replaced model file is taken then).
+    detector_choices: u64,
     /// What the snooped mount and camera say about the pointing and optics.
     sky: identify::SnoopedSky,
     /// The last plate solution of the snooped camera (reused while the pointing holds).
@@ -125,6 +128,7 @@ impl Device {
             upload_dir: None,
             frames_processed: 0,
             frames_dropped: 0,
+            detector_choices: 0,
             sky: identify::SnoopedSky::default(),
             last_solution: None,
             announced_target: None,
@@ -198,6 +202,7 @@ impl Device {
         let chosen = props::first_on(self.props.get(Prop::Detector)).unwrap_or_default().to_owned();
         match registry::find(&chosen).map(|d| d.available) {
             Some(Ok(())) => {
+                self.detector_choices += 1;
                 self.ok(Prop::Detector, None);
                 self.log(Level::Info, &format!("detector: {}", chosen.to_ascii_lowercase()));
                 Ok(())
@@ -234,7 +239,16 @@ impl Device {
         let timestamp = format_timestamp(SystemTime::now());
         let naming = self.naming(&origin);
         let source = Source { origin, format: blob.format, timestamp, received };
-        self.jobs.push(Job { payload: Payload::Bytes(blob.data), source, detector, selection, outputs, naming });
+        let choice = self.detector_choices;
+        self.jobs.push(Job {
+            payload: Payload::Bytes(blob.data),
+            source,
+            detector,
+            choice,
+            selection,
+            outputs,
+            naming,
+        });
     }
 
     fn upload(&mut self, blobs: Vec<OneBlob>, received: Instant) -> Result<(), String> {

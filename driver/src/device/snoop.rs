@@ -139,6 +139,7 @@ impl Device {
         let naming = self.naming(&origin);
         let source = Source { origin, format, timestamp: format_timestamp(SystemTime::now()), received };
         let payload = Payload::File { path: PathBuf::from(path), upload_dir: self.upload_dir.clone() };
-        self.jobs.push(Job { payload, source, detector, selection, outputs, naming });
+        let choice = self.detector_choices;
+        self.jobs.push(Job { payload, source, detector, choice, selection, outputs, naming });
     }
 }

@@ -2,7 +2,7 @@
 //! included by path: synthetic sky frames with a known truth ([`sky`]), the seeded generator ([`Rng`], the
 //! product's), NumPy's `.npy`/`.npz` reader for reference fixtures ([`npy`]), the Python baselines of the benchmarks
 //! ([`python`]), skips that CI turns into failures ([`data`]), and — with the `indi` feature, on by default — INDI
-//! peers ([`peer`]), the driver on a socketpair ([`driver`]), a real indiserver ([`server`]), the messages tests send
+//! peers ([`peer`]), the driver on a socketpair ([`driver`]), a real indiserver ([`server`]) and the drivers it runs ([`process`]), the messages tests send
 //! and ask about ([`xml`]) and C libraries built for a test ([`cc`]).
 //!
 //! Test code, `publish = false`: helpers panic with a message where a test would.
@@ -18,6 +18,8 @@ pub mod cc;
 pub mod driver;
 #[cfg(feature = "indi")]
 pub mod peer;
+#[cfg(feature = "indi")]
+pub mod process;
 #[cfg(feature = "indi")]
 pub mod server;
 #[cfg(feature = "indi")]

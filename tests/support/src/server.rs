@@ -19,6 +19,19 @@ use crate::{connect_xml, is_def, is_set, secs, set_switch, set_text, skip, state
 /// How many fresh ports are tried when another process takes the chosen one first.
 const PORT_ATTEMPTS: usize = 5;
 
+/// How a server is started, beyond its drivers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options<'a> {
+    /// More indiserver options (`-r 2`, `-m 1`).
+    pub args: &'a [&'a str],
+    /// Environment variables for the server and its drivers.
+    pub env: &'a [(&'a str, &'a str)],
+    /// With a FIFO (`-f`) for starting and stopping drivers at run time ([`Server::fifo`]).
+    pub fifo: bool,
+    /// A command the server is run under, its arguments then `indiserver …` appended (`unshare … sh -c …`).
+    pub under: &'a [&'a str],
+}
+
 /// An indiserver on a port of its own with its own unix socket, killed on drop.
 pub struct Server {
     child: Child,
@@ -29,11 +42,16 @@ pub struct Server {
 impl Server {
     /// Starts indiserver with these drivers; `None` (test skipped) when it is not installed.
     pub fn start(drivers: &[&str]) -> Option<Self> {
-        Self::start_with_env(drivers, &[])
+        Self::start_with(drivers, &Options::default())
     }
 
     /// [`Server::start`] with extra environment variables for the server and its drivers.
     pub fn start_with_env(drivers: &[&str], env: &[(&str, &str)]) -> Option<Self> {
+        Self::start_with(drivers, &Options { env, ..Options::default() })
+    }
+
+    /// [`Server::start`] with [`Options`]: indiserver's own options, environment, a FIFO, a command to run it under.
+    pub fn start_with(drivers: &[&str], opts: &Options) -> Option<Self> {
         if Command::new("indiserver").arg("-h").stderr(Stdio::null()).stdout(Stdio::null()).status().is_err() {
             skip("indiserver is not installed (apt-get install indi-bin)");
             return None;
@@ -42,12 +60,27 @@ impl Server {
             let dir = tempfile::tempdir().unwrap();
             let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
             let log = std::fs::File::create(dir.path().join("indiserver.log")).unwrap();
-            let child = Command::new("indiserver")
-                .arg("-v")
-                .args(["-p", &port.to_string(), "-u", dir.path().join("sock").to_str().unwrap()])
+            let fifo = dir.path().join("fifo");
+            if opts.fifo {
+                nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).expect("mkfifo");
+            }
+            let (program, wrapper_args) = match opts.under {
+                [first, rest @ ..] => (*first, rest),
+                [] => ("indiserver", &[][..]),
+            };
+            let mut cmd = Command::new(program);
+            if !opts.under.is_empty() {
+                cmd.args(wrapper_args).arg("indiserver");
+            }
+            cmd.arg("-v").args(["-p", &port.to_string(), "-u", dir.path().join("sock").to_str().unwrap()]);
+            if opts.fifo {
+                cmd.args(["-f", fifo.to_str().unwrap()]);
+            }
+            let child = cmd
+                .args(opts.args)
                 .args(drivers)
                 .env("HOME", dir.path()) // drivers write their configuration under ~/.indi
-                .envs(env.iter().copied())
+                .envs(opts.env.iter().copied())
                 .stdout(Stdio::null())
                 .stderr(Stdio::from(log))
                 .spawn()
@@ -92,6 +125,22 @@ impl Server {
         self.port
     }
 
+    /// The server's folder: its log, its socket, its FIFO, and its drivers' `HOME` (so `.indi/` is there).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a line to the server's FIFO (started with [`Options::fifo`]): `start EXEC -n "Name"`, `stop EXEC`.
+    pub fn fifo(&self, line: &str) {
+        let mut f = std::fs::OpenOptions::new().write(true).open(self.dir.path().join("fifo")).expect("the FIFO");
+        std::io::Write::write_all(&mut f, format!("{line}\n").as_bytes()).expect("writing to the FIFO");
+    }
+
+    /// The server's process id (its drivers are its children: [`crate::process`]).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// What the server has logged so far (`-v`: drivers started, clients, errors).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("indiserver.log")).unwrap_or_default()
@@ -109,6 +158,11 @@ impl Drop for Server {
 /// images on; `None` (test skipped) without indiserver.
 pub fn simulator_setup(exe: &str, frames: &Path) -> Option<(Server, Peer<TcpStream>)> {
     let server = Server::start(&["indi_simulator_ccd", exe])?;
+    Some(simulator_scene(server, frames))
+}
+
+/// [`simulator_setup`] on a server already started with `indi_simulator_ccd` and the driver.
+pub fn simulator_scene(server: Server, frames: &Path) -> (Server, Peer<TcpStream>) {
     let mut c = server.client();
     c.send("<getProperties version=\"1.7\"/>\n");
     c.wait_from(0, secs(15), |m| is_def(m, "CONNECTION") && m.device() == Some("CCD Simulator"));
@@ -123,7 +177,7 @@ pub fn simulator_setup(exe: &str, frames: &Path) -> Option<(Server, Peer<TcpStre
     c.wait(secs(5), |m| is_set(m, "CCD_DIRECTORY_TOGGLE"));
     c.send(&set_switch("DSO Detector", "DSO_OUTPUTS", "ANNOTATED_IMAGE"));
     c.send("<enableBLOB device=\"DSO Detector\">Also</enableBLOB>\n");
-    Some((server, c))
+    (server, c)
 }
 
 /// Takes a 1 s exposure and returns the next successful DSO_RESULTS (how long that takes is the demo's and the
@@ -143,7 +197,8 @@ pub fn with_log<T>(server: &Server, f: impl FnOnce() -> T) -> T {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(v) => v,
         Err(e) => {
-            eprintln!("indiserver log:\n{}", server.log());
+            let state = if crate::process::ended(server.pid()) { "has ended" } else { "still runs" };
+            eprintln!("indiserver (pid {}) {state}; its log:\n{}", server.pid(), server.log());
             std::panic::resume_unwind(e)
         }
     }
