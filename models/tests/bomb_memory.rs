@@ -209,7 +209,7 @@ fn png_claiming(width: u32, height: u32) -> Vec<u8> {
 fn jpeg_claiming(width: u16, height: u16) -> Vec<u8> {
     let mut jpeg = small_raster(image::ImageFormat::Jpeg);
     let sof = (2..jpeg.len() - 9)
-        .find(|&i| jpeg[i] == 0xFF && matches!(jpeg[i + 1], 0xC0 | 0xC1 | 0xC2))
+        .find(|&i| jpeg[i] == 0xFF && matches!(jpeg[i + 1], 0xC0..=0xC2))
         .expect("a start-of-frame marker");
     // Marker (2), length (2), precision (1), then height and width.
     jpeg[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
