@@ -148,8 +148,8 @@ impl Device {
     }
 
     /// Handles a client's `newXXXVector` for this device (libindi's `ISNewSwitch`/`ISNewNumber`/`ISNewText`/
-    /// `ISNewBLOB`): the base layer first, then the DSO handlers. A refused change sets the property to Alert and
-    /// says why.
+    /// `ISNewBLOB`): the base layer first, then the DSO handlers. A refused change says why and sets the property
+    /// to Alert (a read-only one keeps its state: [`Device::refuse_named`]).
     pub fn new_vector(&mut self, new: NewVector, received: Instant) {
         if new.device != self.name {
             return;
@@ -160,7 +160,7 @@ impl Device {
             Handled::Pass(new) => self.dso_new_vector(new, received),
         };
         if let Err(why) = result {
-            self.alert_named(&name, &why);
+            self.refuse_named(&name, &why);
         }
     }
 
