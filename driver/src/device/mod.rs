@@ -33,7 +33,9 @@ use std::time::{Instant, SystemTime};
 
 use dso_models::registry;
 
-use crate::indi::{format_timestamp, DefVector, Message, NewVector, OneBlob, OneSwitch, PropertyState, Values};
+use crate::indi::{
+    format_timestamp, shorten, DefVector, Message, NewVector, OneBlob, OneSwitch, PropertyState, Values,
+};
 use crate::naming::Solved;
 use crate::pipeline::{Origin, Outputs, Source};
 use crate::props;
@@ -180,7 +182,9 @@ impl Device {
             }
             (Some(Prop::ImageUpload), Values::Blob(b)) => self.upload(b, received),
             (Some(Prop::Target), Values::Text(t)) => self.set_target(&t),
-            (_, values) => Err(format!("{} is not a writable {:?} property of {}", new.name, values.kind(), self.name)),
+            (_, values) => {
+                Err(format!("{} is not a writable {:?} property of {}", shorten(&new.name), values.kind(), self.name))
+            }
         }
     }
 

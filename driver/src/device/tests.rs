@@ -113,3 +113,19 @@ fn a_write_to_a_read_only_property_is_refused_without_alert() {
     assert!(said, "{:?}", d.outbox);
     assert!(!d.outbox.iter().any(|m| matches!(m, Message::Set(_))), "{:?}", d.outbox);
 }
+
+/// Found by the `device_messages` fuzz target: a change to an unknown property, or an unknown CONFIG_PROCESS action,
+/// echoed the client's name whole in the error sent to every client (a 4 096-character name made a 2.8 KB message).
+#[test]
+fn refusals_echo_names_shortened() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut d = device(&dir);
+    let long = "Ж".repeat(50_000);
+    d.new_vector(new(&long, Values::Text(Vec::new())), Instant::now());
+    let action = OneSwitch { name: long.clone(), state: SwitchState::On };
+    d.new_vector(new("CONFIG_PROCESS", Values::Switch(vec![action])), Instant::now());
+    let texts: Vec<&str> =
+        d.outbox.iter().filter_map(|m| if let Message::Message(t) = m { t.message.as_deref() } else { None }).collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts.iter().all(|t| t.len() < 300), "{texts:?}");
+}
