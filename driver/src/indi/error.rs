@@ -99,8 +99,9 @@ impl ProtocolError {
     }
 }
 
-/// Every name and detail in the text is [`shorten`]ed: they come from the peer, and the driver sends this text to
-/// every client (a 4 000-character tag made a 3.8 KB `[ERROR]` message; found by the `device_messages` fuzz target).
+/// Every name and detail in the text is shortened (80 bytes): they come from the peer, and the driver sends this
+/// text to every client (a 4 000-character tag made a 3.8 KB `[ERROR]` message; found by the `device_messages` fuzz
+/// target).
 impl fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.tag, &self.device, &self.name) {
