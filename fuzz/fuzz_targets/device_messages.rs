@@ -3,9 +3,10 @@
 //! arbitrary element names and values (NaN, infinities, huge numbers, long texts), `CONNECTION`, `DEBUG`,
 //! `CONFIG_PROCESS` actions, `ACTIVE_DEVICES` changes; the snooped camera's and mount's `def`/`set` vectors with
 //! small BLOB payloads; pings, junk bytes; a configuration file left by an earlier session; the worker's and the
-//! plate solver's reports; raw bytes (the seeds are real traffic recorded through indiserver, fed this way). Messages go the driver's own way: serialised, decoded by `indi::Decoder` and routed by
-//! `run::dispatch`, with the event loop's bookkeeping (one waiting frame, replaced frames counted as dropped).
-//! Frames are never analysed (the worker is simulated), so each input takes milliseconds.
+//! plate solver's reports; raw bytes (the seeds are real traffic recorded through indiserver, fed this way). Messages
+//! go the driver's own way: serialised, decoded by `indi::Decoder` and routed by `run::dispatch`, with the event loop's
+//! bookkeeping (one waiting frame, replaced frames counted as dropped). Frames are never analysed (the worker is
+//! simulated), so an input of a few hundred steps takes tens of milliseconds.
 //!
 //! Checked after every step, on everything the device emits: it serialises to XML that the driver's decoder reads
 //! back as the same message; it concerns this device (or, for snoop requests, another named one); switch rules

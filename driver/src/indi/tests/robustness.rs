@@ -210,7 +210,14 @@ fn fuzz_random_junk_and_splits_never_panic_and_recover() {
 #[test]
 fn error_texts_stay_short_whatever_the_names() {
     let long = "A".repeat(4000);
-    let bad = format!("<set{long}><oneText name=\"{long}\"></set{long}x>\n<newTextVector device=\"{long}\" name=\"{long}\"><oneText name=\"{long}\">v</oneText></newTextVector>\n<{long}/>\n");
+    let bad = [
+        format!("<set{long}><oneText name=\"{long}\"></set{long}x>\n"),
+        format!(
+            "<newTextVector device=\"{long}\" name=\"{long}\"><oneText name=\"{long}\">v</oneText></newTextVector>\n"
+        ),
+        format!("<{long}/>\n"),
+    ]
+    .concat();
     let mut decoder = Decoder::new();
     decoder.push(bad.as_bytes());
     decoder.finish();
