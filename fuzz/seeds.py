@@ -6,11 +6,20 @@ extension), the same zlib- and gzip-wrapped, an XISF (plain, zlib, lz4 with shuf
 installed, a PNG and a JPEG. indi_stream: the messages the driver itself writes at start and on connection (recorded
 from the real binary when it is built), and hand-written client, camera and BLOB messages (one-line base64, 72
 columns with enclen, attached).
+
+config_files (first byte: which reader): the configuration file and its .default that the real driver saved with
+CONFIG_SAVE during a recorded session, the settings-file example of models/src/settings/mod.rs, an old
+detector.conf and plugins.conf, the class names the shipped YOLO model carries, environment variables.
+device_messages: the messages the real indiserver delivered to the real driver during a session with the CCD and
+telescope simulators (indiserver -vvv logs each), as the target's raw-bytes steps; attached BLOBs (memfds in INDI
+1.9.9, not recordable) are also written inline with a 1-block FITS. plugin_results: results as a plugin returns them
+(clean boxes, NaN, out of frame, counts over the limit, heat maps).
 """
 import base64
 import gzip
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -164,9 +173,166 @@ def indi_seeds():
         write("indi_stream", name, seed + text.encode())
 
 
+def record_session():
+    """Runs the real driver under the real indiserver with the CCD and telescope simulators, drives a short session
+    as a client would, and returns (the messages indiserver delivered to the driver, the configuration file the
+    driver saved, its .default), or None when indiserver or the built driver is missing. Takes about 15 s."""
+    import shutil
+    import tempfile
+    exe = os.path.abspath(os.path.join(HERE, "..", "target", "release", "indi_dso_detector"))
+    if not (shutil.which("indiserver") and os.path.exists(exe)):
+        print("indiserver or the driver absent: no recorded session", file=sys.stderr)
+        return None
+    tmp = tempfile.mkdtemp(prefix="dso-seeds-")
+    conf = os.path.join(tmp, "DSO Detector_config.xml")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, INDICONFIG=conf, HOME=tmp)
+    log = open(os.path.join(tmp, "server.log"), "wb")
+    server = subprocess.Popen(["indiserver", "-vvv", "-p", str(port), "-u", os.path.join(tmp, "sock"),
+                               "indi_simulator_ccd", "indi_simulator_telescope", exe],
+                              stdout=subprocess.DEVNULL, stderr=log, env=env, cwd=tmp)
+    dso, ccd, mount = "DSO Detector", "CCD Simulator", "Telescope Simulator"
+
+    def new(kind, device, name, **elements):
+        body = "".join(f'<one{kind} name="{k}">{v}</one{kind}>' for k, v in elements.items())
+        return f'<new{kind}Vector device="{device}" name="{name}">{body}</new{kind}Vector>\n'
+
+    tiny = fits(16, [8, 6], values(16, 48), [("BZERO", 32768)])
+    upload = (f'<newBLOBVector device="{dso}" name="DSO_IMAGE_UPLOAD"><oneBLOB name="IMAGE" size="{len(tiny)}" '
+              f'format=".fits">{base64.b64encode(tiny).decode()}</oneBLOB></newBLOBVector>\n')
+    script = [
+        ('<getProperties version="1.7"/>\n', 1.5),
+        (new("Switch", ccd, "CONNECTION", CONNECT="On") + new("Switch", mount, "CONNECTION", CONNECT="On"), 1.0),
+        (new("Switch", dso, "CONNECTION", CONNECT="On"), 1.0),
+        (new("Text", dso, "ACTIVE_DEVICES", ACTIVE_CCD=ccd, ACTIVE_TELESCOPE=mount), 0.5),
+        (new("Switch", dso, "DSO_IDENTIFY", PLATE_SOLVE="Off"), 0.2),
+        (new("Number", dso, "DSO_SETTINGS", CONFIDENCE="0.3", MAX_DETECTIONS="10", PICTURE_SIZE="512"), 0.2),
+        (new("Switch", dso, "DSO_OUTPUTS", ANNOTATED_IMAGE="On"), 0.2),
+        (new("Text", dso, "DSO_TARGET", NAME="M 31") + new("Number", dso, "DSO_SOLVER", TIMEOUT="30"), 0.2),
+        (new("Switch", dso, "CONFIG_PROCESS", CONFIG_SAVE="On"), 0.5),
+        (new("Number", ccd, "CCD_EXPOSURE", CCD_EXPOSURE_VALUE="0.1"), 3.0),
+        (upload, 2.0),
+        (new("Number", dso, "DSO_SETTINGS", CONFIDENCE="2") + new("Switch", dso, "DEBUG", ENABLE="On"), 0.3),
+        (new("Switch", dso, "CONFIG_PROCESS", CONFIG_LOAD="On"), 0.3),
+        (new("Switch", dso, "CONNECTION", DISCONNECT="On"), 0.3),
+        (new("Switch", dso, "CONNECTION", CONNECT="On") + '<getProperties version="1.7" device="DSO Detector"/>\n',
+         1.0),
+    ]
+    try:
+        deadline = time.time() + 10
+        while True:
+            try:
+                client = socket.create_connection(("127.0.0.1", port), timeout=1)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.2)
+        with client:
+            client.setblocking(False)
+            for text, pause in script:
+                client.sendall(text.encode())
+                end = time.time() + pause
+                while time.time() < end:  # keep reading, or the server drops a slow client
+                    try:
+                        client.recv(1 << 20)
+                    except BlockingIOError:
+                        time.sleep(0.05)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+    text = open(os.path.join(tmp, "server.log"), encoding="utf-8", errors="replace").read()
+    delivered = re.findall(r"Driver [^\n]*indi_dso_detector: sending msg nq \d+:\n(.*?)\n\n", text, re.S)
+    read = lambda p: open(p, encoding="utf-8").read() if os.path.exists(p) else None
+    saved = (read(conf), read(conf + ".default"))
+    shutil.rmtree(tmp, ignore_errors=True)
+    return delivered, saved
+
+
+def raw_steps(messages):
+    """The device_messages target's raw-bytes steps: 16, the length (two bytes, big-endian), the bytes."""
+    out = b""
+    for m in messages:
+        data = m.encode()[:65535]
+        out += bytes([16]) + len(data).to_bytes(2, "big") + data
+    return out
+
+
+def session_seeds(session):
+    tiny = fits(8, [4, 2], bytes(range(8)))
+    inline = (f'<oneBLOB name="CCD1" size="{len(tiny)}" format=".fits" len="{len(tiny)}">'
+              f'{base64.b64encode(tiny).decode()}</oneBLOB>')
+    if session is None:
+        return
+    delivered, (saved, default) = session
+    if saved:
+        write("config_files", "driver-config-save.xml", b"\0" + saved.encode())
+    if default:
+        write("config_files", "driver-config-default.xml", b"\0" + default.encode())
+    if not delivered:
+        print("no messages recorded for the driver", file=sys.stderr)
+        return
+    with_inline = [re.sub(r'<oneBLOB name="(\w+)"[^>]*attached="true"\s*/>', inline.replace("CCD1", r"\1"), m)
+                   for m in delivered]
+    write("device_messages", "session-attached.bin", raw_steps(delivered[:250]))
+    write("device_messages", "session-inline.bin", raw_steps(with_inline[:250]))
+    write("device_messages", "session-start.bin", raw_steps(with_inline[:12]))
+    # The recorded session, then the worker takes the upload, reports progress and finishes (choice bytes).
+    write("device_messages", "session-worker.bin", raw_steps(with_inline[:60]) + bytes([13, 13, 0, 50, 13, 2])
+          + bytes(range(7, 200, 3)))
+    print("device_messages:", len(delivered), "recorded messages")
+
+
+def config_seeds():
+    doc = open(os.path.join(HERE, "..", "models", "src", "settings", "mod.rs"), encoding="utf-8").read()
+    example = doc.split("//! ```text\n", 1)[1].split("//! ```", 1)[0]
+    example = "".join(line[4:] + "\n" for line in example.splitlines())
+    write("config_files", "settings-example.conf", b"\1" + example.encode())
+    write("config_files", "detector-legacy.conf", b"\1yolo_model = models/my.onnx  # old\nyolo_threads = 2\n"
+                                                  b"yolo_score_power = 0.19\n[solver]\ntimeout_s = 30\n")
+    write("config_files", "plugins-legacy.conf", b"\2# plugins\n/opt/plugins\npath libstreaks.so\n"
+                                                 b"config streaks min_length=80\n")
+    names = "{0: 'galaxy', 1: 'nebula', 2: 'cluster'}"
+    try:
+        import onnxruntime
+        model = os.path.join(HERE, "..", "models", "weights", "dso_yolo.onnx")
+        session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
+        names = session.get_modelmeta().custom_metadata_map.get("names", names)
+    except Exception as e:  # noqa: BLE001 - the hand-written copy is the same text
+        print(f"onnxruntime: {e}; names metadata written by hand", file=sys.stderr)
+    write("config_files", "yolo-names-metadata.txt", b"\3" + names.encode())
+    write("config_files", "yolo-names-sidecar.txt", b"\3# classes\ngalaxy\n  nebula  \n\ncluster\n")
+    write("config_files", "environment.txt", b"\4DSO_MAX_FRAME_MB=128\nDSO_DETECTOR_PLUGIN_PATH=/opt/a::/opt/b\n"
+                                             b"DSO_YOLO_MODEL=/models/yolo.onnx\nORT_DYLIB_PATH=/usr/lib/x.so\n")
+
+
+def plugin_seeds():
+    """Choice bytes of the plugin_results target (see its `run`): frame size, detections, count, heat map."""
+    def det(x, y, w, h, conf, label=1):
+        # 12 selects a small multiple of 0.37 (byte % 161 - 80), 11 a fraction (byte % 101 / 100).
+        coord = lambda v: bytes([12, v + 80])
+        return coord(x) + coord(y) + coord(w) + coord(h) + bytes([11, conf, label])
+    frame = bytes([31, 23])  # 32 × 24
+    clean = frame + bytes([3]) + det(2, 3, 10, 8, 90) + det(40, 20, 30, 20, 55) + det(0, 0, 5, 5, 10, 3)
+    clean += b"\x1f" * 32 + bytes([3, 0])  # 32 arbitrary label bytes; exact count; no heat map
+    write("plugin_results", "clean.bin", clean)
+    odd = frame + bytes([4]) + bytes([0, 1, 2, 3, 11, 40, 0]) + det(-20, -20, 10, 80, 100, 2)
+    heat = (bytes([0, 0]) + bytes([1]) * 2 + bytes([0, 11, 50])) * 192  # NaN, 0.5, 0.5, 0.5 over 32 × 24
+    odd += bytes([3, 4, 7, 8, 6, 1, 2]) + det(60, 60, 5, 5, 50) + bytes([3, 2]) + heat
+    write("plugin_results", "odd-values.bin", odd)
+    write("plugin_results", "too-many.bin", frame + bytes([2]) + det(1, 1, 1, 1, 1) * 2 + bytes([1, 0xff] * 8))
+    write("plugin_results", "null.bin", frame + bytes([0, 0, 0, 0, 0, 0, 0, 0, 9]))
+
+
 if __name__ == "__main__":
     fits_seeds()
     indi_seeds()
-    for t in ("fits_decode", "indi_stream"):
+    config_seeds()
+    plugin_seeds()
+    session_seeds(record_session())
+    for t in ("fits_decode", "indi_stream", "config_files", "device_messages", "plugin_results"):
         d = os.path.join(HERE, "seeds", t)
         print(t, len(os.listdir(d)), "seeds,", sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d)), "bytes")

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 seconds="${FUZZ_SECONDS:-30}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(indi_stream fits_decode)
+[ ${#targets[@]} -gt 0 ] || targets=(indi_stream fits_decode config_files device_messages plugin_results)
 [ -d seeds/fits_decode ] || python3 seeds.py
 cargo +nightly fuzz build -O >/dev/null
 for t in "${targets[@]}"; do

@@ -179,11 +179,16 @@ pub fn first_on(v: &DefVector) -> Option<&str> {
 }
 
 /// Sets switch elements by name, enforcing the vector's rule the way libindi's `IUUpdateSwitch` does: for
-/// OneOfMany/AtMostOne every other element is turned off when one is turned on. Unknown names are an error.
+/// OneOfMany/AtMostOne every other element is turned off when one is turned on. Unknown names are an error, and so
+/// is a OneOfMany vector left with nothing on; nothing changes unless the whole change is valid (a refused
+/// `CONNECT=Off` used to leave `CONNECTION` with both switches off and the device half disconnected; found by the
+/// `device_messages` fuzz target).
 pub fn update_switches(v: &mut DefVector, new: &[OneSwitch]) -> Result<(), String> {
-    let DefElements::Switch(rule, els) = &mut v.elements else {
+    let DefElements::Switch(rule, current) = &mut v.elements else {
         return Err(format!("{} is not a switch", v.name));
     };
+    let mut next = current.clone();
+    let els = &mut next;
     if let Some(bad) = new.iter().find(|n| !els.iter().any(|e| e.name == n.name)) {
         return Err(format!("{} has no element {}", v.name, shorten(&bad.name)));
     }
@@ -206,6 +211,7 @@ pub fn update_switches(v: &mut DefVector, new: &[OneSwitch]) -> Result<(), Strin
     if *rule == SwitchRule::OneOfMany && !els.iter().any(|e| e.state == SwitchState::On) {
         return Err(format!("{} needs one element on", v.name));
     }
+    *current = next;
     Ok(())
 }
 
@@ -257,6 +263,7 @@ mod tests {
     fn one_of_many_refuses_all_off_and_unknown() {
         let mut v = sw();
         assert!(update_switches(&mut v, &[OneSwitch { name: "A".into(), state: SwitchState::Off }]).is_err());
+        assert_eq!(v, sw(), "a refused change changes nothing (fuzz/seeds/device_messages/crash-connection-all-off)");
         assert!(update_switches(&mut v, &[OneSwitch { name: "Z".into(), state: SwitchState::On }]).is_err());
     }
 

@@ -111,13 +111,27 @@ pub struct Detection {
 impl Detection {
     /// This box clipped to a `width × height` frame; `None` when a value is not finite or nothing is left inside.
     /// Hosts apply it to every detector's output, so a detector that strays outside the frame cannot publish it.
+    /// A box already inside the frame comes back unchanged: its size is not recomputed as `(x + w) - x`, which
+    /// in floating point can differ from `w` (the `plugin_results` fuzz target found plugins' boxes reported as
+    /// clipped for that alone).
     pub fn clipped(&self, width: f32, height: f32) -> Option<Detection> {
         if ![self.x, self.y, self.width, self.height, self.confidence].iter().all(|v| v.is_finite()) {
             return None;
         }
-        let (x0, y0) = (self.x.max(0.0), self.y.max(0.0));
-        let (x1, y1) = ((self.x + self.width).min(width), (self.y + self.height).min(height));
-        (x1 > x0 && y1 > y0).then(|| Detection { x: x0, y: y0, width: x1 - x0, height: y1 - y0, ..self.clone() })
+        // One axis: the start and the size left inside `0..limit`, or `None` when nothing is.
+        let axis = |start: f32, size: f32, limit: f32| {
+            let (lo, hi) = (start.max(0.0), (start + size).min(limit));
+            if hi <= lo {
+                None
+            } else if start >= 0.0 && start + size <= limit {
+                Some((start, size))
+            } else {
+                Some((lo, hi - lo))
+            }
+        };
+        let (x, w) = axis(self.x, self.width, width)?;
+        let (y, h) = axis(self.y, self.height, height)?;
+        Some(Detection { x, y, width: w, height: h, ..self.clone() })
     }
 
     /// Intersection over union with another box (0 when either is empty).
@@ -230,6 +244,18 @@ mod tests {
         assert_eq!((c.x, c.y, c.width, c.height), (0.0, 40.0, 15.0, 10.0));
         assert!(det(200.0, 0.0, 10.0, 10.0).clipped(100.0, 50.0).is_none());
         assert!(Detection { confidence: f32::NAN, ..det(0.0, 0.0, 1.0, 1.0) }.clipped(10.0, 10.0).is_none());
+    }
+
+    /// Found by the `plugin_results` fuzz target (`fuzz/seeds/plugin_results/crash-inside-box-clipped.bin`): in
+    /// f32, (14.8 + 11.1) - 14.8 is not 11.1, so a box inside the frame came back a little narrower and the host
+    /// logged "clipped a box" for it.
+    #[test]
+    fn boxes_inside_the_frame_come_back_unchanged() {
+        let inside = det(14.8, 7.4, 11.1, 7.4);
+        assert_ne!((inside.x + inside.width) - inside.x, inside.width, "the rounding this guards against");
+        assert_eq!(inside.clipped(32.0, 24.0), Some(inside.clone()));
+        let edge = det(0.0, 0.0, 32.0, 24.0);
+        assert_eq!(edge.clipped(32.0, 24.0), Some(edge.clone()));
     }
 
     #[test]

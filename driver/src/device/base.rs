@@ -15,7 +15,9 @@
 
 use std::time::SystemTime;
 
-use crate::indi::{DelProperty, DeviceMessage, GetProperties, Message, NewVector, OneSwitch, PropertyState, Values};
+use crate::indi::{
+    DelProperty, DeviceMessage, GetProperties, Message, NewVector, OneSwitch, Permission, PropertyState, Values,
+};
 use crate::props;
 
 use super::elements::{active_devices, connection, debug};
@@ -109,6 +111,17 @@ impl Device {
         self.publish(p, message);
     }
 
+    /// A client's change (or message) for the named property refused: the reason as an error message, and Alert on
+    /// the property when a client may write it. A read-only property keeps its state: that state is the driver's
+    /// (the last frame's results, the statistics), and a stale Alert from someone's write to it used to ride along
+    /// on its next publication, after a successful plate solve say (found by the `device_messages` fuzz target).
+    pub fn refuse_named(&mut self, name: &str, why: &str) {
+        match Prop::by_name(name) {
+            Some(p) if self.props.get(p).perm == Permission::ReadOnly => self.log(Level::Error, why),
+            _ => self.alert_named(name, why),
+        }
+    }
+
     /// Sets the named property (if it is ours) to Alert and sends the reason as an error message. `DRIVER_INFO`
     /// describes the driver and never goes Alert.
     pub fn alert_named(&mut self, name: &str, why: &str) {
@@ -198,9 +211,19 @@ impl Device {
         Ok(())
     }
 
-    /// `ACTIVE_DEVICES`: the camera and mount to snoop. Names longer than [`MAX_DEVICE_NAME`] are refused whole;
-    /// accepted ones go to the snoop hooks (`snoop.rs`, `identify.rs`), as a libindi driver calls `IDSnoopDevice`.
+    /// `ACTIVE_DEVICES`: the camera and mount to snoop. Names longer than [`MAX_DEVICE_NAME`], or with control
+    /// characters, are refused whole; accepted ones go to the snoop hooks (`snoop.rs`, `identify.rs`), as a libindi
+    /// driver calls `IDSnoopDevice`. A newline or tab cannot be part of a device name on the wire: XML turns it into
+    /// a space in the `device` attribute of the snoop request, so the driver would snoop a name it never matches
+    /// (found by the `device_messages` fuzz target).
     fn set_active_devices(&mut self, t: &[crate::indi::OneText]) -> Result<(), String> {
+        if let Some(odd) = t.iter().find(|one| one.value.trim().chars().any(char::is_control)) {
+            return Err(format!(
+                "{}.{}: a device name cannot contain control characters (newlines, tabs)",
+                Prop::ActiveDevices.name(),
+                crate::indi::shorten(&odd.name)
+            ));
+        }
         if let Some(long) = t.iter().find(|one| one.value.trim().len() > MAX_DEVICE_NAME) {
             return Err(format!(
                 "{}.{}: a device name of {} bytes is refused; INDI device names have at most {MAX_DEVICE_NAME}",

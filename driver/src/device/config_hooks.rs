@@ -67,7 +67,7 @@ impl Device {
                 Ok("default configuration restored".to_owned())
             }
             Some(a) if a == PURGE.name => config::purge(&self.config_path).map(|_| "configuration purged".to_owned()),
-            Some(other) => Err(format!("unknown configuration action {other}")),
+            Some(other) => Err(format!("unknown configuration action {}", crate::indi::shorten(other))),
             None => return Ok(()),
         };
         // CONFIG_PROCESS is a set of buttons: nothing stays on.

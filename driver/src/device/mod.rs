@@ -33,7 +33,9 @@ use std::time::{Instant, SystemTime};
 
 use dso_models::registry;
 
-use crate::indi::{format_timestamp, DefVector, Message, NewVector, OneBlob, OneSwitch, PropertyState, Values};
+use crate::indi::{
+    format_timestamp, shorten, DefVector, Message, NewVector, OneBlob, OneSwitch, PropertyState, Values,
+};
 use crate::naming::Solved;
 use crate::pipeline::{Origin, Outputs, Source};
 use crate::props;
@@ -152,8 +154,8 @@ impl Device {
     }
 
     /// Handles a client's `newXXXVector` for this device (libindi's `ISNewSwitch`/`ISNewNumber`/`ISNewText`/
-    /// `ISNewBLOB`): the base layer first, then the DSO handlers. A refused change sets the property to Alert and
-    /// says why.
+    /// `ISNewBLOB`): the base layer first, then the DSO handlers. A refused change says why and sets the property
+    /// to Alert (a read-only one keeps its state: [`Device::refuse_named`]).
     pub fn new_vector(&mut self, new: NewVector, received: Instant) {
         if new.device != self.name {
             return;
@@ -164,7 +166,7 @@ impl Device {
             Handled::Pass(new) => self.dso_new_vector(new, received),
         };
         if let Err(why) = result {
-            self.alert_named(&name, &why);
+            self.refuse_named(&name, &why);
         }
     }
 
@@ -184,7 +186,9 @@ impl Device {
             }
             (Some(Prop::ImageUpload), Values::Blob(b)) => self.upload(b, received),
             (Some(Prop::Target), Values::Text(t)) => self.set_target(&t),
-            (_, values) => Err(format!("{} is not a writable {:?} property of {}", new.name, values.kind(), self.name)),
+            (_, values) => {
+                Err(format!("{} is not a writable {:?} property of {}", shorten(&new.name), values.kind(), self.name))
+            }
         }
     }
 

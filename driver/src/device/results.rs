@@ -25,6 +25,7 @@ impl Device {
         };
         let text = format!("bad message ignored: {err}");
         match target {
+            Some(name) if ours => self.refuse_named(&name, &text),
             Some(name) => self.alert_named(&name, &text),
             None => self.log(Level::Error, &text),
         }

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
 use crate::indi::{
-    format_timestamp, BlobEnable, DefVector, EnableBlob, GetProperties, Message, PropertyState, SetVector, Values,
+    format_timestamp, shorten, BlobEnable, DefVector, EnableBlob, GetProperties, Message, PropertyState, SetVector,
+    Values,
 };
 use crate::pipeline::{Origin, Source};
 use crate::worker::{Job, Payload};
@@ -69,7 +70,7 @@ impl Device {
     fn set_upload_dir(&mut self, value: &str) {
         let dir = crate::local_file::upload_dir(value);
         if dir != self.upload_dir {
-            let shown = dir.as_ref().map_or("unknown".into(), |d| d.display().to_string());
+            let shown = dir.as_ref().map_or("unknown".into(), |d| shorten(&d.display().to_string()));
             self.log(Level::Debug, &format!("camera upload directory: {shown}"));
             self.upload_dir = dir;
         }
@@ -110,7 +111,7 @@ impl Device {
         let Some(blob) = blobs.into_iter().find(|b| !b.data.is_empty()) else { return };
         self.frame_watch.frame();
         let origin = Origin::Camera { device: set.device, property: set.name };
-        self.log(Level::Debug, &format!("frame from {origin}: {} bytes, {}", blob.data.len(), blob.format));
+        self.log(Level::Debug, &format!("frame from {origin}: {} bytes, {}", blob.data.len(), shorten(&blob.format)));
         self.queue_frame(blob, origin, received);
     }
 
@@ -130,7 +131,7 @@ impl Device {
             return;
         }
         if !dso_models::decode::is_image_name(&path) {
-            self.log(Level::Debug, &format!("{path}: not an image file, ignored"));
+            self.log(Level::Debug, &format!("{}: not an image file, ignored", shorten(&path)));
             return;
         }
         let format = dso_models::decode::format_from_path(&path);

@@ -77,3 +77,55 @@ fn frames_carry_their_origin_and_show_todays_names() {
     assert_eq!(camera.to_string(), "CCD Simulator.CCD1");
     assert_eq!(Origin::File("/data/m31.fits".into()).to_string(), "/data/m31.fits");
 }
+
+/// Found by the `device_messages` fuzz target: `ACTIVE_TELESCOPE` with a newline was snooped as written, but XML
+/// turns the newline into a space in the request's `device` attribute, so the name asked for was never the one
+/// matched.
+#[test]
+fn device_names_with_control_characters_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut d = device(&dir);
+    d.get_properties(&GetProperties::default());
+    d.outbox.clear();
+    let value = "Telescope\nSimulator".to_owned();
+    let one = crate::indi::OneText { name: "ACTIVE_TELESCOPE".into(), value };
+    d.new_vector(new("ACTIVE_DEVICES", Values::Text(vec![one])), Instant::now());
+    assert_eq!(d.get(Prop::ActiveDevices).state, PropertyState::Alert);
+    assert_eq!(crate::props::text_value(d.get(Prop::ActiveDevices), "ACTIVE_TELESCOPE"), "Telescope Simulator");
+    assert!(!d.outbox.iter().any(|m| matches!(m, Message::GetProperties(_))), "{:?}", d.outbox);
+}
+
+/// Found by the `device_messages` fuzz target: a client's write to `DSO_STATS` (read-only) put it in Alert, and the
+/// Alert rode along on its next publication, after a plate solve. A refused write to a read-only property is said,
+/// and the property keeps its state.
+#[test]
+fn a_write_to_a_read_only_property_is_refused_without_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut d = device(&dir);
+    connect(&mut d);
+    d.outbox.clear();
+    let count = crate::indi::OneNumber { name: "COUNT".into(), value: 3.0 };
+    d.new_vector(new("DSO_STATS", Values::Number(vec![count])), Instant::now());
+    assert_eq!(d.get(Prop::Stats).state, PropertyState::Idle);
+    let said = d.outbox.iter().any(|m| {
+        matches!(m, Message::Message(t) if t.message.as_deref().is_some_and(|s| s.starts_with("[ERROR] DSO_STATS")))
+    });
+    assert!(said, "{:?}", d.outbox);
+    assert!(!d.outbox.iter().any(|m| matches!(m, Message::Set(_))), "{:?}", d.outbox);
+}
+
+/// Found by the `device_messages` fuzz target: a change to an unknown property, or an unknown CONFIG_PROCESS action,
+/// echoed the client's name whole in the error sent to every client (a 4 096-character name made a 2.8 KB message).
+#[test]
+fn refusals_echo_names_shortened() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut d = device(&dir);
+    let long = "Ж".repeat(50_000);
+    d.new_vector(new(&long, Values::Text(Vec::new())), Instant::now());
+    let action = OneSwitch { name: long.clone(), state: SwitchState::On };
+    d.new_vector(new("CONFIG_PROCESS", Values::Switch(vec![action])), Instant::now());
+    let texts: Vec<&str> =
+        d.outbox.iter().filter_map(|m| if let Message::Message(t) = m { t.message.as_deref() } else { None }).collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts.iter().all(|t| t.len() < 300), "{texts:?}");
+}

@@ -99,12 +99,15 @@ impl ProtocolError {
     }
 }
 
+/// Every name and detail in the text is shortened (80 bytes): they come from the peer, and the driver sends this
+/// text to every client (a 4 000-character tag made a 3.8 KB `[ERROR]` message; found by the `device_messages` fuzz
+/// target).
 impl fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.tag, &self.device, &self.name) {
-            (_, Some(device), Some(name)) => write!(f, "{device}.{name}: ")?,
-            (_, Some(device), None) => write!(f, "{device}: ")?,
-            (Some(tag), None, _) => write!(f, "<{tag}>: ")?,
+            (_, Some(device), Some(name)) => write!(f, "{}.{}: ", shorten(device), shorten(name))?,
+            (_, Some(device), None) => write!(f, "{}: ", shorten(device))?,
+            (Some(tag), None, _) => write!(f, "<{}>: ", shorten(tag))?,
             (None, None, _) => {}
         }
         write!(f, "{}", self.kind)
@@ -113,29 +116,32 @@ impl fmt::Display for ProtocolError {
 
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = shorten;
         match self {
             ErrorKind::Junk { bytes } => write!(f, "skipped {bytes} bytes that are not INDI XML"),
             ErrorKind::Truncated => write!(f, "message cut off before its closing tag"),
-            ErrorKind::Xml(detail) => write!(f, "malformed XML: {detail}"),
-            ErrorKind::UnknownElement(name) => write!(f, "unknown element <{name}>"),
+            ErrorKind::Xml(detail) => write!(f, "malformed XML: {}", s(detail)),
+            ErrorKind::UnknownElement(name) => write!(f, "unknown element <{}>", s(name)),
             ErrorKind::MissingAttribute { element, attribute } => {
-                write!(f, "<{element}> lacks the attribute {attribute:?}")
+                write!(f, "<{}> lacks the attribute {attribute:?}", s(element))
             }
-            ErrorKind::BadValue { element, what, value } => write!(f, "{element}: bad {what} {value:?}"),
-            ErrorKind::BadBase64 { element, detail } => write!(f, "BLOB {element}: bad base64 ({detail})"),
+            ErrorKind::BadValue { element, what, value } => write!(f, "{}: bad {} {value:?}", s(element), s(what)),
+            ErrorKind::BadBase64 { element, detail } => write!(f, "BLOB {}: bad base64 ({})", s(element), s(detail)),
             ErrorKind::LyingLen { element, declared, actual } => {
-                write!(f, "BLOB {element}: declares {declared} bytes but carries only {actual}")
+                write!(f, "BLOB {}: declares {declared} bytes but carries only {actual}", s(element))
             }
             ErrorKind::BlobTooLarge { element, declared, limit } => write!(
                 f,
                 "BLOB {}: {declared} bytes exceed the limit of {limit}; skipped",
-                element.as_deref().unwrap_or("?")
+                s(element.as_deref().unwrap_or("?"))
             ),
             ErrorKind::MessageTooLarge { limit } => write!(f, "message longer than the {limit} bytes allowed; skipped"),
             ErrorKind::MissingFd { element } => {
-                write!(f, "BLOB {element} is attached but no file descriptor was received")
+                write!(f, "BLOB {} is attached but no file descriptor was received", s(element))
             }
-            ErrorKind::FdRead { element, detail } => write!(f, "BLOB {element}: reading its descriptor: {detail}"),
+            ErrorKind::FdRead { element, detail } => {
+                write!(f, "BLOB {}: reading its descriptor: {}", s(element), s(detail))
+            }
         }
     }
 }

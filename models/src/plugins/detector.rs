@@ -136,7 +136,17 @@ pub fn sanitize(d: Detection, width: f32, height: f32, notes: &mut Vec<String>) 
 }
 
 /// Copies a plugin's result into owned, checked [`Detections`]. `Err` is a misbehaviour that disables the plugin.
-fn read_result(r: &DsoResult, frame: &Frame, notes: &mut Vec<String>) -> Result<Detections, BadResult> {
+///
+/// What passes: at most [`MAX_DETECTIONS`] detections, each finite, clipped to the frame with a positive size,
+/// its confidence in `0..=1` and a non-blank label ([`sanitize`]); a heat map only of the frame's size, its values
+/// in `0..=1`. Public so that the `plugin_results` fuzz target checks exactly this; hosts go through
+/// [`PluginDetector`]'s `detect`.
+///
+/// # Safety
+/// As the ABI promises for a result of `detect`: when `r.detections` is not null and `r.n_detections` is at most
+/// [`MAX_DETECTIONS`], it points to `r.n_detections` readable detections; when `r.heatmap.values` is not null and
+/// the heat map's declared size is the frame's, it points to `width * height` readable values.
+pub unsafe fn read_result(r: &DsoResult, frame: &Frame, notes: &mut Vec<String>) -> Result<Detections, BadResult> {
     if r.n_detections > MAX_DETECTIONS {
         return Err(BadResult::TooMany(r.n_detections));
     }
@@ -207,7 +217,10 @@ impl Detector for PluginDetector {
         };
         let mut notes = Vec::new();
         let outcome = match status {
-            DSO_STATUS_OK => read_result(&result, frame, &mut notes).map_err(|why| self.disable(why.to_string())),
+            // SAFETY: the plugin filled `result` in `detect` and owns what it points to until `free_result`.
+            DSO_STATUS_OK => {
+                unsafe { read_result(&result, frame, &mut notes) }.map_err(|why| self.disable(why.to_string()))
+            }
             DSO_STATUS_ERROR | DSO_STATUS_INVALID_ARGUMENT => {
                 Err(Error::new(format!("{}: {}", self.plugin.name, last_error(&self.plugin, handle))))
             }

@@ -73,6 +73,19 @@ fn malformed_values_are_errors_naming_their_line() {
     assert_eq!((s.yolo.threads, s.yolo.tiles), (None, Some(4)));
 }
 
+/// `inf` parses as a number > 0, and so does `1e39` (infinite as an f32): neither is a setting. Found by the
+/// `config_files` fuzz target's check that every "> 0" setting is finite (`fuzz/seeds/config_files/crash-inf`).
+#[test]
+fn infinite_numbers_are_errors() {
+    let text =
+        "[yolo]\nscore_power = inf\nnested = 1e39\n[solver]\ntimeout_s = inf\n[triage]\nclouds_marginal = -inf\n";
+    let errors = parse(text, Path::new(FILE)).unwrap_err();
+    assert_eq!(lines(&errors), [2, 3, 5, 7]);
+    let mut s = Settings::default();
+    parse::apply(text, Path::new(FILE), None, &mut s);
+    assert_eq!((s.yolo.score_power, s.yolo.nested, s.solver.timeout_s), (None, None, 60.0));
+}
+
 #[test]
 fn unknown_keys_and_sections_are_warnings() {
     let mut s = Settings::default();

@@ -204,3 +204,29 @@ fn fuzz_random_junk_and_splits_never_panic_and_recover() {
         assert!(decoder.buffered_bytes() <= 16 * 1024);
     }
 }
+
+/// Found by the `device_messages` fuzz target: a malformed message with a 4 000-character tag name became a 3.8 KB
+/// error text, which the driver sends to every client. Every peer-given name and detail in it is shortened.
+#[test]
+fn error_texts_stay_short_whatever_the_names() {
+    let long = "A".repeat(4000);
+    let bad = [
+        format!("<set{long}><oneText name=\"{long}\"></set{long}x>\n"),
+        format!(
+            "<newTextVector device=\"{long}\" name=\"{long}\"><oneText name=\"{long}\">v</oneText></newTextVector>\n"
+        ),
+        format!("<{long}/>\n"),
+    ]
+    .concat();
+    let mut decoder = Decoder::new();
+    decoder.push(bad.as_bytes());
+    decoder.finish();
+    let mut errors = 0;
+    while let Some(m) = decoder.next_message() {
+        if let Err(e) = m {
+            errors += 1;
+            assert!(e.to_string().len() < 400, "{} bytes: {e}", e.to_string().len());
+        }
+    }
+    assert!(errors >= 2, "{errors} errors");
+}
