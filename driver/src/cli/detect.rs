@@ -70,8 +70,8 @@ pub struct NamingArgs {
     /// Never run the plate solver (frames without a WCS are named from their pointing only, roughly).
     #[arg(long)]
     no_solve: bool,
-    /// Plate-solve time limit, seconds.
-    #[arg(long, default_value_t = 60.0)]
+    /// Plate-solve time limit, seconds (1–3600).
+    #[arg(long, default_value_t = 60.0, value_parser = solve_timeout)]
     solve_timeout: f64,
     /// The target to look for (default: the frame's OBJECT keyword).
     #[arg(long, default_value = "")]
@@ -93,9 +93,17 @@ impl NamingArgs {
     /// The solver's settings.
     pub fn solver(&self) -> dso_models::sky::solve::SolverConfig {
         dso_models::sky::solve::SolverConfig {
-            timeout: std::time::Duration::from_secs_f64(self.solve_timeout.clamp(1.0, 3600.0)),
+            timeout: std::time::Duration::from_secs_f64(self.solve_timeout),
             ..Default::default()
         }
+    }
+}
+
+/// `--solve-timeout`: a number of seconds from 1 to 3600 (`nan` or `inf` would not make a time limit).
+fn solve_timeout(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if (1.0..=3600.0).contains(&v) => Ok(v),
+        _ => Err(format!("'{s}' is not a number of seconds from 1 to 3600")),
     }
 }
 
@@ -248,6 +256,14 @@ pub(super) fn progress(n: usize) -> indicatif::ProgressBar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn solve_timeouts_are_seconds_from_1_to_3600() {
+        assert_eq!(solve_timeout("90"), Ok(90.0));
+        for bad in ["nan", "inf", "-1", "0.5", "3601", "soon"] {
+            assert!(solve_timeout(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn yolo_lines_are_normalised_centres() {
