@@ -4,7 +4,8 @@
 # keeps up with (a corrupt one in ten), switches detectors every 15 min and settings every 5 min, and samples the
 # driver's memory, descriptors, threads, latency and frame counts every 10 s. Results: out/soak/soak.csv, soak.svg
 # and the summary printed at the end (recorded in docs/RELIABILITY.md).
-# SOAK_SECONDS=600 installers/soak.sh is a ten-minute rehearsal; SOAK_UPLOADS (per second, default 4) sets the rate.
+# SOAK_SECONDS=600 installers/soak.sh is a ten-minute rehearsal; SOAK_UPLOADS (per second, default 4) sets the rate,
+# SOAK_SWITCH the seconds between detector switches (default 900), SOAK_OUT the results folder (default out/soak).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
@@ -13,7 +14,7 @@ installers/deps.sh
 cargo build --release --quiet -p dso-detector
 driver="$root/target/release/indi_dso_detector"
 
-out="$root/out/soak"
+out="${SOAK_OUT:-$root/out/soak}"
 frames="$out/frames"
 mkdir -p "$out" "$frames"
 if ! ls "$frames"/frame_*.fits >/dev/null 2>&1; then
@@ -35,4 +36,5 @@ trap 'kill $server 2>/dev/null; wait $server 2>/dev/null || true' EXIT
 for _ in $(seq 50); do indi_getprop -p "$port" -t 1 "DSO Detector.CONNECTION.*" >/dev/null 2>&1 && break; sleep 0.2; done
 
 python3 installers/soak.py --port "$port" --server-pid "$server" --frames "$frames" --out "$out" \
-  --seconds "${SOAK_SECONDS:-7200}" --uploads-per-second "${SOAK_UPLOADS:-4}" | tee "$out/summary.txt"
+  --seconds "${SOAK_SECONDS:-7200}" --uploads-per-second "${SOAK_UPLOADS:-4}" --switch-every "${SOAK_SWITCH:-900}" \
+  | tee "$out/summary.txt"
