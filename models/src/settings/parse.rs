@@ -59,13 +59,8 @@ fn positive<T: std::str::FromStr + PartialOrd + Default>(v: &str) -> Option<T> {
 
 /// A finite number > 0: `inf`, and `1e39` (infinite as an f32), are no more a setting than `nan` (the
 /// `config_files` fuzz target's check, with `score_power = inf`).
-fn positive_f32(v: &str) -> Option<f32> {
-    positive::<f32>(v).filter(|x| x.is_finite())
-}
-
-/// [`positive_f32`] for the settings kept as `f64`.
-fn positive_f64(v: &str) -> Option<f64> {
-    positive::<f64>(v).filter(|x| x.is_finite())
+fn finite_positive<T: std::str::FromStr + PartialOrd + Default + Copy + Into<f64>>(v: &str) -> Option<T> {
+    positive::<T>(v).filter(|x| (*x).into().is_finite())
 }
 
 /// The numeric `[triage]` limit named `key`.
@@ -144,9 +139,9 @@ pub fn apply(text: &str, file: &Path, home: Option<&Path>, settings: &mut Settin
                 ("yolo", "threads") => settings.yolo.threads = Some(whole(value)?),
                 ("yolo", "tiles") => settings.yolo.tiles = Some(whole(value)?),
                 ("yolo", "score_power") => {
-                    settings.yolo.score_power = Some(positive_f32(value).ok_or_else(|| bad("> 0"))?)
+                    settings.yolo.score_power = Some(finite_positive(value).ok_or_else(|| bad("> 0"))?)
                 }
-                ("yolo", "nested") => settings.yolo.nested = Some(positive_f32(value).ok_or_else(|| bad("> 0"))?),
+                ("yolo", "nested") => settings.yolo.nested = Some(finite_positive(value).ok_or_else(|| bad("> 0"))?),
                 ("yolo", "stretch_order") => {
                     settings.yolo.stretch_order = Some(match value {
                         "after" => crate::yolo::preprocess::CurveOrder::AfterResampling,
@@ -170,7 +165,9 @@ pub fn apply(text: &str, file: &Path, home: Option<&Path>, settings: &mut Settin
                     settings.solver.enabled = parse_bool(value).ok_or_else(|| bad("true or false"))?
                 }
                 ("solver", "command") => settings.solver.command = expand_path(value, home, None),
-                ("solver", "timeout_s") => settings.solver.timeout_s = positive_f64(value).ok_or_else(|| bad("> 0"))?,
+                ("solver", "timeout_s") => {
+                    settings.solver.timeout_s = finite_positive(value).ok_or_else(|| bad("> 0"))?
+                }
                 ("solver", "index_dir") => settings.solver.index_dir = Some(path()),
                 ("identify", "enabled") => {
                     settings.identify.enabled = parse_bool(value).ok_or_else(|| bad("true or false"))?
@@ -189,7 +186,7 @@ pub fn apply(text: &str, file: &Path, home: Option<&Path>, settings: &mut Settin
                     settings.triage.thresholds.history = positive(value).ok_or_else(|| bad("a whole number > 0"))?
                 }
                 ("triage", name) if triage_limit(&mut settings.triage.thresholds, name).is_some() => {
-                    let v = positive_f32(value).ok_or_else(|| bad("a number > 0"))?;
+                    let v = finite_positive(value).ok_or_else(|| bad("a number > 0"))?;
                     if let Some(limit) = triage_limit(&mut settings.triage.thresholds, name) {
                         *limit = v;
                     }

@@ -109,13 +109,19 @@ impl CatalogObject {
     /// (case and spaces ignored).
     pub fn answers_to(&self, query: &str) -> bool {
         let q = squash(query);
-        if q.is_empty() {
-            return false;
+        !q.is_empty() && self.names().contains(&q)
+    }
+
+    /// The names the object answers to, squashed: its id, its catalogue id, its common names and, for a Messier
+    /// object, `m94` and `messier94`. One list for [`CatalogObject::answers_to`] and the catalogue's name index.
+    fn names(&self) -> Vec<String> {
+        let mut names = vec![squash(&self.id), squash(&self.catalog_id())];
+        names.extend(self.common.iter().map(|c| squash(c)));
+        if let Some(m) = self.messier {
+            names.extend([format!("m{m}"), format!("messier{m}")]);
         }
-        if self.messier.is_some_and(|m| q == format!("m{m}") || q == format!("messier{m}")) {
-            return true;
-        }
-        q == squash(&self.id) || q == squash(&self.catalog_id()) || self.common.iter().any(|c| squash(c) == q)
+        names.retain(|n| !n.is_empty());
+        names
     }
 }
 
@@ -185,12 +191,7 @@ impl Catalog {
         }
         let mut names: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, o) in objects.iter().enumerate() {
-            let mut keys = vec![squash(&o.id), squash(&o.catalog_id())];
-            keys.extend(o.common.iter().map(|c| squash(c)));
-            if let Some(m) = o.messier {
-                keys.extend([format!("m{m}"), format!("messier{m}")]);
-            }
-            for key in keys.into_iter().filter(|k| !k.is_empty()) {
+            for key in o.names() {
                 let list = names.entry(key).or_default();
                 if list.last() != Some(&i) {
                     list.push(i);
