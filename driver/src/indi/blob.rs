@@ -8,29 +8,18 @@
 use std::borrow::Cow;
 use std::os::fd::OwnedFd;
 
-use base64::alphabet::STANDARD;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
-use base64::engine::DecodePaddingMode;
-use base64::Engine as _;
 use nix::errno::Errno;
 
 use super::error::ErrorKind;
-
-/// Standard alphabet; padding optional (some writers drop it), trailing bits tolerated.
-const LENIENT: GeneralPurpose = GeneralPurpose::new(
-    &STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true),
-);
 
 /// Decodes an inline payload, ignoring ASCII whitespace, and cuts it to `len` when given.
 pub(crate) fn decode_inline(element: &str, text: &str, len: Option<u64>, max_blob: u64) -> Result<Vec<u8>, ErrorKind> {
     let compact = strip_whitespace(text.as_bytes());
     // Only the first ceil(len/3)*4 characters matter: padding beyond `len` is neither decoded nor checked.
     let needed = len.map_or(compact.len(), |len| len.div_ceil(3).saturating_mul(4).min(compact.len() as u64) as usize);
-    let mut data = LENIENT
-        .decode(&compact[..needed])
+    // WHATWG's forgiving base64: padding optional, trailing bits ignored, as INDI writers need. SIMD (AVX2, NEON):
+    // the `base64` crate's scalar decoder took ~50 ms of a 4096² frame's ~450 ms (docs/BENCHMARKS.md).
+    let mut data = base64_simd::forgiving_decode_to_vec(&compact[..needed])
         .map_err(|e| ErrorKind::BadBase64 { element: element.to_owned(), detail: e.to_string() })?;
     match len {
         Some(len) if (data.len() as u64) < len => {

@@ -6,8 +6,7 @@
 
 use std::io::{self, Write};
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
+use base64_simd::{Out, STANDARD};
 
 use super::message::*;
 use super::values::{format_number, format_timestamp};
@@ -195,7 +194,9 @@ fn write_base64<W: Write + ?Sized>(out: &mut W, data: &[u8]) -> io::Result<()> {
     for chunk in data.chunks(LINE_BYTES * LINES_PER_BLOCK) {
         let mut used = 0;
         for line in chunk.chunks(LINE_BYTES) {
-            used += STANDARD.encode_slice(line, &mut block[used..]).map_err(io::Error::other)?;
+            let len = STANDARD.encoded_length(line.len());
+            let _ = STANDARD.encode(line, Out::from_slice(&mut block[used..used + len]));
+            used += len;
             block[used] = b'\n';
             used += 1;
         }
@@ -306,6 +307,6 @@ mod tests {
         assert!(text.lines().all(|l| l.len() <= 72));
         assert_eq!(text.lines().filter(|l| l.len() < 72).count(), 1);
         let joined: String = text.lines().collect();
-        assert_eq!(STANDARD.decode(joined).unwrap(), data);
+        assert_eq!(STANDARD.decode_to_vec(joined).unwrap(), data);
     }
 }
