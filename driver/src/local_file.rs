@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// The file system said no.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {source}", shown(path))]
     Io {
         /// The path announced.
         path: PathBuf,
@@ -34,7 +34,7 @@ pub enum ReadError {
         source: std::io::Error,
     },
     /// The camera's upload directory cannot be resolved, so nothing can be checked against it.
-    #[error("{} is not read: the camera's upload directory {} is unusable: {source}", path.display(), dir.display())]
+    #[error("{} is not read: the camera's upload directory {} is unusable: {source}", shown(path), shown(dir))]
     UploadDir {
         /// The path announced.
         path: PathBuf,
@@ -44,7 +44,7 @@ pub enum ReadError {
         source: std::io::Error,
     },
     /// The file, links resolved, is not in the camera's upload directory.
-    #[error("{} is not read: it lies outside the camera's upload directory {}", path.display(), dir.display())]
+    #[error("{} is not read: it lies outside the camera's upload directory {}", shown(path), shown(dir))]
     Outside {
         /// The path announced.
         path: PathBuf,
@@ -52,7 +52,7 @@ pub enum ReadError {
         dir: PathBuf,
     },
     /// Not a regular file (`what`: "a FIFO", "a device"…).
-    #[error("{} is not read: it is {what}, not a file a camera saved", path.display())]
+    #[error("{} is not read: it is {what}, not a file a camera saved", shown(path))]
     NotAFile {
         /// The path announced.
         path: PathBuf,
@@ -62,7 +62,7 @@ pub enum ReadError {
     /// Longer than the frame limit (`grew`: found while reading, not by `fstat`).
     #[error(
         "{} is not read: {size} bytes is more than the frame limit of {} MiB (DSO_MAX_FRAME_MB){}",
-        path.display(),
+        shown(path),
         max_bytes >> 20,
         if *grew { " (it grew while being read)" } else { "" }
     )]
@@ -77,11 +77,27 @@ pub enum ReadError {
         grew: bool,
     },
     /// The file holds nothing: a camera that could not write its frame (a full disk) still announces it.
-    #[error("{} is empty: the camera saved no image (is its disk full?)", path.display())]
+    #[error("{} is empty: the camera saved no image (is its disk full?)", shown(path))]
     Empty {
         /// The path announced.
         path: PathBuf,
     },
+}
+
+/// A path for a message: whole up to `PATH_MAX` (no real file has a longer one), else its first 200 bytes. The path
+/// comes from a camera's property, which a client can forge up to the message limit (1 MiB): without this, all of it
+/// went into `DSO_RESULTS.SUMMARY` and the log.
+fn shown(path: &Path) -> String {
+    const PATH_MAX: usize = 4096;
+    let text = path.to_string_lossy();
+    if text.len() <= PATH_MAX {
+        return text.into_owned();
+    }
+    let mut end = 200;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", &text[..end], text.len())
 }
 
 /// Reads the frame file `path`, which must lie in `upload_dir` when that is known and hold at most `max_bytes`.
@@ -168,6 +184,19 @@ mod tests {
         let p = dir.join(name);
         std::fs::write(&p, bytes).unwrap();
         p
+    }
+
+    #[test]
+    fn a_forged_path_of_a_megabyte_is_not_echoed_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let forged = dir.path().join("é".repeat(300_000) + ".fits");
+        let err = read_frame(&forged, Some(dir.path()), 100).unwrap_err().to_string();
+        assert!(err.len() < 400, "{} bytes: {}", err.len(), &err[..400.min(err.len())]);
+        assert!(err.contains("... (600") && err.starts_with("cannot read "), "{err}");
+        // A long but possible path stays whole: the user must be able to find the file.
+        let deep = dir.path().join("a".repeat(200)).join("b".repeat(200)).join("IMAGE_001.fits");
+        let err = read_frame(&deep, Some(dir.path()), 100).unwrap_err().to_string();
+        assert!(err.contains(&*deep.to_string_lossy()), "{err}");
     }
 
     #[test]

@@ -59,3 +59,21 @@ fn a_corrupt_configuration_is_reported_not_fatal() {
     assert_eq!(text_of(&active, "ACTIVE_CCD").as_deref(), Some("CCD Simulator"));
     assert!(d.peer.raw.contains("[WARNING] configuration"), "{}", d.peer.raw);
 }
+
+#[test]
+fn the_settings_files_solver_time_limit_is_the_default_of_dso_solver() {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = dir.path().join("dso-detector.conf");
+    std::fs::write(&settings, "[solver]\ntimeout_s = 45\n").unwrap();
+    let conf = settings.to_str().unwrap();
+    let mut d = Driver::start_with(DRIVER, &dir.path().join("c.xml"), &[("DSO_DETECTOR_CONF", conf)]);
+    d.connect();
+    let solver = d.peer.wait_from(0, secs(5), |m| is_def(m, "DSO_SOLVER"));
+    assert_eq!(number_of(&solver, "TIMEOUT"), Some(45.0));
+    // Beyond the property's range it is clamped to it, not refused.
+    std::fs::write(&settings, "[solver]\ntimeout_s = 7200\n").unwrap();
+    let mut d = Driver::start_with(DRIVER, &dir.path().join("c.xml"), &[("DSO_DETECTOR_CONF", conf)]);
+    d.connect();
+    let solver = d.peer.wait_from(0, secs(5), |m| is_def(m, "DSO_SOLVER"));
+    assert_eq!(number_of(&solver, "TIMEOUT"), Some(600.0));
+}

@@ -70,9 +70,9 @@ pub struct NamingArgs {
     /// Never run the plate solver (frames without a WCS are named from their pointing only, roughly).
     #[arg(long)]
     no_solve: bool,
-    /// Plate-solve time limit, seconds (1–3600).
-    #[arg(long, default_value_t = 60.0, value_parser = solve_timeout)]
-    solve_timeout: f64,
+    /// Plate-solve time limit, seconds (1–3600) [default: `timeout_s` under `[solver]` in the settings file, 60]
+    #[arg(long, value_parser = solve_timeout)]
+    solve_timeout: Option<f64>,
     /// The target to look for (default: the frame's OBJECT keyword).
     #[arg(long, default_value = "")]
     target: String,
@@ -82,18 +82,22 @@ impl NamingArgs {
     /// The pipeline's naming settings.
     pub fn naming(&self) -> Naming {
         Naming {
-            enabled: !self.no_identify,
-            solve: !self.no_solve,
+            enabled: !self.no_identify && dso_models::settings::get().identify.enabled,
+            solve: !self.no_solve && dso_models::settings::get().solver.enabled,
             blind: !self.no_solve,
             target: self.target.clone(),
             ..Naming::off()
         }
     }
 
-    /// The solver's settings.
+    /// The solver's settings: the program, index files and default time limit from the settings file (`[solver]`),
+    /// as the driver has them; `--solve-timeout` overrides the limit.
     pub fn solver(&self) -> dso_models::sky::solve::SolverConfig {
+        let s = &dso_models::settings::get().solver;
         dso_models::sky::solve::SolverConfig {
-            timeout: std::time::Duration::from_secs_f64(self.solve_timeout),
+            command: s.command.clone(),
+            index_dir: s.index_dir.clone(),
+            timeout: std::time::Duration::from_secs_f64(self.solve_timeout.unwrap_or(s.timeout_s).clamp(1.0, 3600.0)),
             ..Default::default()
         }
     }

@@ -149,7 +149,17 @@ pub(super) fn define(p: Prop, n: &str) -> DefVector {
             "Plate solver",
             IDENTIFY,
             ReadWrite,
-            vec![num(solver::TIMEOUT.name, "Time limit (s)", "%.0f", 5.0, 600.0, 5.0, 60.0)],
+            // The settings file's `[solver] timeout_s` is the default; a client's value (saved in the INDI
+            // configuration) wins over it.
+            vec![num(
+                solver::TIMEOUT.name,
+                "Time limit (s)",
+                "%.0f",
+                5.0,
+                600.0,
+                5.0,
+                dso_models::settings::get().solver.timeout_s.clamp(5.0, 600.0),
+            )],
         ),
         Prop::Target => props::text(n, name, "Target", IDENTIFY, ReadWrite, &[(target::NAME.name, "Target", "")]),
         Prop::TargetState => props::text(
