@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod device;
 pub mod eval;
+pub mod huge_pages;
 pub mod indi;
 pub mod latest;
 pub mod local_file;

@@ -4,6 +4,10 @@
 
 use dso_detector::{config, device, run};
 
+/// Transparent huge pages for the frame-sized buffers (`dso_detector::huge_pages`).
+#[global_allocator]
+static ALLOCATOR: dso_detector::huge_pages::HugePagesForLargeBlocks = dso_detector::huge_pages::HugePagesForLargeBlocks;
+
 fn main() {
     run::init_logging();
     run::stop_on_signals();

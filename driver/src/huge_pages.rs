@@ -1,0 +1,93 @@
+//! The allocator of the driver's binaries: the system's, asking the kernel for transparent huge pages for large blocks.
+//!
+//! A 4096² frame passes through a handful of fresh buffers of 16–64 MB (the BLOB's base64 text, its bytes, the
+//! frame's floats, the detector's planes), all freed when the frame is done: glibc hands blocks that large straight
+//! back to the kernel, so every frame faults in every page again. With 4 KiB pages that was 22 % of the naive
+//! detector's CPU samples at 4096² (the flame graphs of docs/BENCHMARKS.md). `madvise(MADV_HUGEPAGE)` on a block of
+//! at least [`THRESHOLD`] lets the kernel fault in 2 MiB at a time instead (it does so only where transparent huge
+//! pages are `always` or `madvise`, Debian's and Raspberry Pi OS's default; elsewhere the call fails and nothing
+//! changes). Small blocks are left alone: glibc reuses them without faults.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+
+/// Blocks at least this large are advised (glibc serves them with their own mapping, so the advice covers no
+/// neighbour's memory).
+pub const THRESHOLD: usize = 8 << 20;
+
+/// The huge-page size the advice is aligned to (x86-64 and arm64 with 4 KiB base pages).
+const HUGE: usize = 2 << 20;
+
+/// [`System`], with huge pages advised for large blocks.
+pub struct HugePagesForLargeBlocks;
+
+// SAFETY: every call is forwarded to `System` unchanged; the advice only tells the kernel how to back pages that the
+// block already owns, and never changes their contents.
+unsafe impl GlobalAlloc for HugePagesForLargeBlocks {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        let p = unsafe { System.alloc(layout) };
+        advise(p, layout.size());
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        advise(p, layout.size());
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded with the caller's guarantees.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if new_size > layout.size() {
+            advise(p, new_size);
+        }
+        p
+    }
+}
+
+/// Advises huge pages for the whole 2 MiB pages inside `[p, p + size)`, if the block is large enough.
+fn advise(p: *mut u8, size: usize) {
+    if p.is_null() || size < THRESHOLD {
+        return;
+    }
+    let start = (p as usize).next_multiple_of(HUGE);
+    let end = (p as usize + size) / HUGE * HUGE;
+    if end > start {
+        // SAFETY: the range lies inside the block just allocated, which this process owns; MADV_HUGEPAGE changes
+        // how its pages are backed, never their contents. A failure (no transparent huge pages) is ignored.
+        unsafe {
+            nix::libc::madvise(start as *mut nix::libc::c_void, end - start, nix::libc::MADV_HUGEPAGE);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_and_small_blocks_keep_their_contents_through_realloc() {
+        let a = HugePagesForLargeBlocks;
+        for size in [64, THRESHOLD - 1, THRESHOLD, 3 * THRESHOLD + 12345] {
+            let layout = Layout::from_size_align(size, 8).unwrap();
+            // SAFETY: non-zero size; every pointer is checked, written within its size and freed with its layout.
+            unsafe {
+                let p = a.alloc_zeroed(layout);
+                assert!(!p.is_null());
+                assert!(std::slice::from_raw_parts(p, size).iter().all(|&b| b == 0));
+                p.write_bytes(7, size);
+                let q = a.realloc(p, layout, size * 2);
+                assert!(!q.is_null());
+                assert!(std::slice::from_raw_parts(q, size).iter().all(|&b| b == 7));
+                a.dealloc(q, Layout::from_size_align(size * 2, 8).unwrap());
+            }
+        }
+    }
+}
