@@ -1,8 +1,8 @@
 //! `dso-detect`: analyse image files and folders, list detectors, evaluate on labelled images.
 
-/// Transparent huge pages for the frame-sized buffers (`dso_detector::huge_pages`).
+/// Transparent huge pages for the frame-sized buffers (`dso_detector::memory`).
 #[global_allocator]
-static ALLOCATOR: dso_detector::huge_pages::HugePagesForLargeBlocks = dso_detector::huge_pages::HugePagesForLargeBlocks;
+static ALLOCATOR: dso_detector::memory::HugePagesForLargeBlocks = dso_detector::memory::HugePagesForLargeBlocks;
 
 fn main() -> std::process::ExitCode {
     dso_detector::cli::main_with(std::env::args_os())

@@ -4,11 +4,13 @@
 
 use dso_detector::{config, device, run};
 
-/// Transparent huge pages for the frame-sized buffers (`dso_detector::huge_pages`).
+/// Transparent huge pages for the frame-sized buffers (`dso_detector::memory`).
 #[global_allocator]
-static ALLOCATOR: dso_detector::huge_pages::HugePagesForLargeBlocks = dso_detector::huge_pages::HugePagesForLargeBlocks;
+static ALLOCATOR: dso_detector::memory::HugePagesForLargeBlocks = dso_detector::memory::HugePagesForLargeBlocks;
 
 fn main() {
+    // Before any thread: the worker, the reader and the detectors' bands all allocate.
+    dso_detector::memory::limit_arenas();
     run::init_logging();
     run::stop_on_signals();
     let name = std::env::var("INDIDEV").ok().filter(|n| !n.trim().is_empty()).unwrap_or(device::DEFAULT_NAME.into());

@@ -1,14 +1,34 @@
-//! The allocator of the driver's binaries: the system's, asking the kernel for transparent huge pages for large blocks.
+//! How the driver's binaries use memory: glibc's allocator with fewer arenas, and transparent huge pages asked for
+//! large blocks.
 //!
-//! A 4096² frame passes through a handful of fresh buffers of 16–64 MB (the BLOB's base64 text, its bytes, the
-//! frame's floats, the detector's planes), all freed when the frame is done: glibc hands blocks that large straight
-//! back to the kernel, so every frame faults in every page again. With 4 KiB pages that was 22 % of the naive
-//! detector's CPU samples at 4096² (the flame graphs of docs/BENCHMARKS.md). `madvise(MADV_HUGEPAGE)` on a block of
-//! at least [`THRESHOLD`] lets the kernel fault in 2 MiB at a time instead (it does so only where transparent huge
-//! pages are `always` or `madvise`, Debian's and Raspberry Pi OS's default; elsewhere the call fails and nothing
-//! changes). Small blocks are left alone: glibc reuses them without faults.
+//! **Arenas.** glibc gives threads their own arenas (up to 8 per core) and raises its mmap and trim thresholds to the
+//! largest block freed so far, so after a few frames every arena keeps up to twice a frame buffer of free memory at its
+//! top. The detectors start short-lived threads for row bands, so the arenas multiply: the 2-hour soak's driver held
+//! 12 arenas with 9–17 MB resident each (~170 MB, `/proc/PID/smaps`) while analysing 1280×1024 frames that need a
+//! fraction of it, and a 4-core Raspberry Pi could hold 32. [`limit_arenas`] caps them at [`ARENAS`].
+//!
+//! **Huge pages.** A 4096² frame passes through a handful of fresh buffers of 16–64 MB (the BLOB's base64 text, its
+//! bytes, the frame's floats, the detector's planes), all freed when the frame is done: glibc hands blocks that large
+//! straight back to the kernel, so every frame faults in every page again. With 4 KiB pages that was 22 % of the naive
+//! detector's CPU time at 4096² (the flame graphs of docs/BENCHMARKS.md). `madvise(MADV_HUGEPAGE)` on a block of at
+//! least [`THRESHOLD`] lets the kernel fault in 2 MiB at a time instead (it does so only where transparent huge pages
+//! are `always` or `madvise`, Debian's and Raspberry Pi OS's default; elsewhere the call fails and nothing changes).
+//! Small blocks are left alone: glibc reuses them without faults.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+
+/// glibc arenas at most (its default is 8 per core).
+pub const ARENAS: i32 = 2;
+
+/// Caps glibc's arenas at [`ARENAS`]; call first thing in `main`, before any thread starts. Elsewhere than glibc,
+/// nothing.
+pub fn limit_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` only sets a parameter of glibc's allocator; called before other threads exist.
+    unsafe {
+        nix::libc::mallopt(nix::libc::M_ARENA_MAX, ARENAS);
+    }
+}
 
 /// Blocks at least this large are advised (glibc serves them with their own mapping, so the advice covers no
 /// neighbour's memory).
