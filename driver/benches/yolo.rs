@@ -19,6 +19,10 @@ use dso_test_support::{python, Sky};
 
 const ROUNDS: usize = 5;
 
+/// The driver binary's allocator, so that the pipeline here allocates as the driver's worker does.
+#[global_allocator]
+static ALLOCATOR: dso_detector::memory::HugePagesForLargeBlocks = dso_detector::memory::HugePagesForLargeBlocks;
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
