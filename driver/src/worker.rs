@@ -176,24 +176,13 @@ fn detector_for<'a>(
     let current = loaded.as_ref().is_some_and(|l| l.name == name && l.choice == choice);
     if !current {
         if loaded.take().is_some() {
-            give_back_freed_memory();
+            // A model's weights and ONNX Runtime's buffers were hundreds of MB: give the pages back now.
+            crate::memory::release_free_memory();
         }
         let detector = registry::create(name)?;
         return Ok(&mut loaded.insert(Loaded { name: name.to_owned(), choice, detector }).detector);
     }
     Ok(&mut loaded.as_mut().expect("checked just above").detector)
-}
-
-/// Hands the heap pages freed by the detector just dropped back to the system. glibc keeps freed memory in its arenas
-/// for reuse; a model's weights and ONNX Runtime's buffers are hundreds of MB spread over the worker's and ONNX
-/// Runtime's threads' arenas, and without this the driver's RSS stayed ~100 MB above a fresh naive detector after
-/// a switch from XRAI back to naive (the 20-minute soak in docs/RELIABILITY.md).
-fn give_back_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: `malloc_trim` only walks glibc's own arenas under their locks; it takes no pointer of ours.
-    unsafe {
-        nix::libc::malloc_trim(0);
-    }
 }
 
 #[cfg(test)]
