@@ -7,6 +7,13 @@
 //! 12 arenas with 9–17 MB resident each (~170 MB, `/proc/PID/smaps`) while analysing 1280×1024 frames that need a
 //! fraction of it, and a 4-core Raspberry Pi could hold 32. [`limit_arenas`] caps them at [`ARENAS`].
 //!
+//! **Mapped blocks.** Capping the arenas was not enough: a 10-minute soak switching naive → YOLO → Pix2Pix → XRAI →
+//! naive still found the second naive phase 45–60 MB above the first. glibc's mmap threshold starts at 128 KiB and
+//! rises to the largest mapped block freed (up to 32 MiB): after the learned detectors free their model-sized
+//! buffers, every block below that size is carved from the arenas, where what is freed between longer-lived blocks
+//! stays resident. [`limit_arenas`] therefore also fixes the threshold at [`MMAP_THRESHOLD`], which turns the
+//! rising off: a block that large always gets its own mapping and goes back to the kernel when freed.
+//!
 //! **Huge pages.** A 4096² frame passes through a handful of fresh buffers of 16–64 MB (the BLOB's base64 text, its
 //! bytes, the frame's floats, the detector's planes), all freed when the frame is done: glibc hands blocks that large
 //! straight back to the kernel, so every frame faults in every page again. With 4 KiB pages that was 22 % of the naive
@@ -21,13 +28,18 @@ use std::alloc::{GlobalAlloc, Layout, System};
 /// glibc arenas at most (its default is 8 per core).
 pub const ARENAS: i32 = 2;
 
-/// Caps glibc's arenas at [`ARENAS`]; call first thing in `main`, before any thread starts. Elsewhere than glibc,
-/// nothing.
+/// Blocks at least this large get their own mapping, whatever was freed before (glibc starts at 128 KiB; a frame
+/// row of a 4096-px RGB float image is 48 KiB, a 1280×1024 plane 5 MiB).
+pub const MMAP_THRESHOLD: i32 = 1 << 20;
+
+/// Caps glibc's arenas at [`ARENAS`] and fixes its mmap threshold at [`MMAP_THRESHOLD`]; call first thing in
+/// `main`, before any thread starts. Elsewhere than glibc, nothing.
 pub fn limit_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: `mallopt` only sets a parameter of glibc's allocator; called before other threads exist.
+    // SAFETY: `mallopt` only sets parameters of glibc's allocator; called before other threads exist.
     unsafe {
         nix::libc::mallopt(nix::libc::M_ARENA_MAX, ARENAS);
+        nix::libc::mallopt(nix::libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
     }
 }
 
