@@ -181,6 +181,21 @@ impl YoloDetector {
         self.stats
     }
 
+    /// The model's own time on `frame`: its inputs (the whole-frame pass and the tiles) prepared first, untimed, then
+    /// run one after another with nothing else in the process working. The baseline the benchmarks measure the
+    /// pipeline's overhead against.
+    pub fn model_alone(&mut self, frame: &Frame) -> Result<Duration, Error> {
+        let curves: Vec<_> = stretch_curves(frame).into_iter().map(curve).collect();
+        let maps: Vec<&Map> = curves.iter().map(|c| c as &Map).collect();
+        let regions = tiling::regions(frame.width, frame.height, self.model.size, &self.params.tiles);
+        let inputs = preprocess::letterbox_all(frame, &regions, self.model.size, &maps, self.params.curve_order, 1);
+        let start = Instant::now();
+        for (input, _) in &inputs {
+            self.model.run(input).map_err(Error::new)?;
+        }
+        Ok(start.elapsed())
+    }
+
     /// Runs the model on one prepared input and returns its boxes in frame pixels.
     fn run_input(&mut self, frame: &Frame, input: &[f32], t: Transform, min_score: f32) -> Result<Vec<Scored>, Error> {
         let start = Instant::now();
