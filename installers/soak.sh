@@ -5,14 +5,18 @@
 # driver's memory, descriptors, threads, latency and frame counts every 10 s. Results: out/soak/soak.csv, soak.svg
 # and the summary printed at the end (recorded in docs/RELIABILITY.md).
 # SOAK_SECONDS=600 installers/soak.sh is a ten-minute rehearsal; SOAK_UPLOADS (per second, default 4) sets the rate,
-# SOAK_SWITCH the seconds between detector switches (default 900), SOAK_OUT the results folder (default out/soak).
+# SOAK_SWITCH the seconds between detector switches (default 900), SOAK_OUT the results folder (default out/soak),
+# SOAK_DRIVER the driver binary to soak (default: target/release/indi_dso_detector, built first; a copy elsewhere
+# keeps the soak's driver fixed while this tree is rebuilt).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root=$(pwd)
 
 installers/deps.sh
-cargo build --release --quiet -p dso-detector
-driver="$root/target/release/indi_dso_detector"
+if [ -z "${SOAK_DRIVER:-}" ]; then
+  cargo build --release --quiet -p dso-detector
+fi
+driver="${SOAK_DRIVER:-$root/target/release/indi_dso_detector}"
 
 out="${SOAK_OUT:-$root/out/soak}"
 frames="$out/frames"
