@@ -91,19 +91,24 @@ pub(super) fn decode_fits_with(bytes: &[u8], limits: &Limits, allow_fast: bool) 
         bscale: number("BSCALE").unwrap_or(1.0),
     };
     // Plain images without blank values are converted here on all cores; cfitsio reads the rest (see raw.rs).
-    let fast = if !allow_fast || image.is_compressed || header.iter().any(|c| c.keyword == "BLANK") {
+    let raw_data = if !allow_fast || image.is_compressed || header.iter().any(|c| c.keyword == "BLANK") {
         None
     } else {
-        let start = usize::try_from(data_start).unwrap_or(usize::MAX);
-        buffer
-            .get(start..)
-            .and_then(|data| raw::physical_values(data, image.bitpix, n * planes, storage.bzero, storage.bscale))
+        buffer.get(usize::try_from(data_start).unwrap_or(usize::MAX)..)
     };
-    let mut values = match fast {
+    let values = match raw_data.and_then(|data| raw::normalised_camera_values(data, storage, n * planes)) {
         Some(values) => values,
-        None => fits.read_pixels(n * planes)?,
+        None => {
+            let fast =
+                raw_data.and_then(|d| raw::physical_values(d, image.bitpix, n * planes, storage.bzero, storage.bscale));
+            let mut values = match fast {
+                Some(values) => values,
+                None => fits.read_pixels(n * planes)?,
+            };
+            normalise(&mut values, storage);
+            values
+        }
     };
-    normalise(&mut values, storage);
     drop(fits);
 
     let (width, height) = (width as usize, height as usize);

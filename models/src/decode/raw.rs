@@ -5,7 +5,10 @@
 //! frame, is the one that matters for speed: cfitsio's one-threaded `fits_read_img` into floats took 43 ms of a
 //! 4096 × 4096 frame's 47 ms decode on the project's 2-core machine. This does the same arithmetic — `BZERO +
 //! BSCALE × stored` in double precision, rounded to `f32`, as cfitsio's `fffi2r4` and friends do — in bands, one
-//! per core (`cargo test --release -p dso-models bench_decode -- --ignored --nocapture` prints both).
+//! per core (`cargo test --release -p dso-models bench_decode -- --ignored --nocapture` prints both). A camera's
+//! plain 8- and 16-bit samples are normalised to `0..=1` in the same pass ([`normalised_camera_values`]).
+
+use super::scale::Storage;
 
 /// Samples converted per thread below which one thread does all (thread start-up would cost more).
 const MIN_PER_THREAD: usize = 1 << 20;
@@ -28,13 +31,47 @@ pub fn physical_values(data: &[u8], bitpix: i32, count: usize, bzero: f64, bscal
         -64 => 8,
         _ => return None,
     };
+    in_bands(data, width, count, |bytes, values| convert(bytes, bitpix, bzero, bscale, values))
+}
+
+/// A camera's plain 8- or 16-bit samples (`BSCALE` 1, `BZERO` 0 or the unsigned offset, no `BLANK`) straight to
+/// `0..=1`: the same values as [`physical_values`] followed by [`super::scale::normalise`] (bit for bit: every
+/// intermediate is an integer below 2²⁴, exact in `f32`), in one pass over the frame instead of two. `None` for any
+/// other storage.
+pub fn normalised_camera_values(data: &[u8], storage: Storage, count: usize) -> Option<Vec<f32>> {
+    let full_scale = match storage.bitpix {
+        8 => 255.0f32,
+        16 => 65535.0,
+        _ => return None,
+    };
+    if !storage.is_plain_integer() {
+        return None;
+    }
+    let (zero, inv) = (storage.bzero as f32, 1.0 / full_scale);
+    let unit = move |stored: f32| ((zero + stored) * inv).clamp(0.0, 1.0);
+    if storage.bitpix == 8 {
+        return in_bands(data, 1, count, |bytes, values| {
+            values.iter_mut().zip(bytes).for_each(|(v, &b)| *v = unit(f32::from(b)));
+        });
+    }
+    in_bands(data, 2, count, |bytes, values| {
+        values
+            .iter_mut()
+            .zip(bytes.chunks_exact(2))
+            .for_each(|(v, b)| *v = unit(f32::from(i16::from_be_bytes([b[0], b[1]]))));
+    })
+}
+
+/// `count` samples of `width` bytes from the start of `data`, converted by `band` in one band per core.
+fn in_bands(data: &[u8], width: usize, count: usize, band: impl Fn(&[u8], &mut [f32]) + Sync) -> Option<Vec<f32>> {
     let data = data.get(..count.checked_mul(width)?)?;
     let mut out = vec![0.0f32; count];
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get().min(8)).min(count / MIN_PER_THREAD).max(1);
     let per = count.div_ceil(threads).max(1);
+    let band = &band;
     std::thread::scope(|scope| {
         for (bytes, values) in data.chunks(per * width).zip(out.chunks_mut(per)) {
-            scope.spawn(move || convert(bytes, bitpix, bzero, bscale, values));
+            scope.spawn(move || band(bytes, values));
         }
     });
     Some(out)
@@ -66,6 +103,24 @@ fn convert(bytes: &[u8], bitpix: i32, zero: f64, scale: f64, values: &mut [f32])
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn camera_values_are_the_two_pass_values_bit_for_bit() {
+        let all: Vec<u8> = (0..=u16::MAX).flat_map(|v| v.to_be_bytes()).collect();
+        let bytes: Vec<u8> = (0..=255).collect();
+        for (data, bitpix, bzero) in [(&all, 16, 32768.0), (&all, 16, 0.0), (&bytes, 8, 0.0), (&bytes, 8, -128.0)] {
+            let count = data.len() / (bitpix as usize / 8);
+            let storage = Storage { bitpix, bzero, bscale: 1.0 };
+            let mut two = physical_values(data, bitpix, count, bzero, 1.0).unwrap();
+            super::super::scale::normalise(&mut two, storage);
+            let one = normalised_camera_values(data, storage, count).unwrap();
+            assert!(one.iter().zip(&two).all(|(a, b)| a.to_bits() == b.to_bits()), "BITPIX {bitpix} BZERO {bzero}");
+        }
+        let scaled = Storage { bitpix: 16, bzero: 0.0, bscale: 2.0 };
+        assert_eq!(normalised_camera_values(&all, scaled, 4), None, "other scaling: normalised from the data");
+        assert_eq!(normalised_camera_values(&all, Storage { bitpix: -32, bzero: 0.0, bscale: 1.0 }, 4), None);
+        assert_eq!(normalised_camera_values(&all[..3], Storage { bitpix: 16, bzero: 0.0, bscale: 1.0 }, 2), None);
+    }
 
     #[test]
     fn every_bitpix_with_scaling() {
