@@ -81,9 +81,10 @@ pub struct NamingArgs {
 impl NamingArgs {
     /// The pipeline's naming settings.
     pub fn naming(&self) -> Naming {
+        let settings = dso_models::settings::get();
         Naming {
-            enabled: !self.no_identify && dso_models::settings::get().identify.enabled,
-            solve: !self.no_solve && dso_models::settings::get().solver.enabled,
+            enabled: !self.no_identify && settings.identify.enabled,
+            solve: !self.no_solve && settings.solver.enabled,
             blind: !self.no_solve,
             target: self.target.clone(),
             ..Naming::off()
