@@ -17,18 +17,12 @@ const DRIVER: &str = env!("CARGO_BIN_EXE_indi_dso_detector");
 
 const ROUNDS: usize = 5;
 
-/// The benchmark's frames are generated, with no real sky to solve: a blind plate solve of each would only take the
-/// second core from the pipeline being measured (as `installers/demo.sh` does, identification's solve is off).
-fn no_plate_solve(d: &mut Driver) {
-    d.peer.send("<newSwitchVector device=\"DSO Detector\" name=\"DSO_IDENTIFY\"><oneSwitch name=\"PLATE_SOLVE\">Off</oneSwitch></newSwitchVector>");
-}
-
 /// Median milliseconds and peak RSS (MiB) of the driver for one frame and transport.
 fn driver_case(fits: &[u8], memfd: bool) -> (f64, f64) {
     let mut d = Driver::start(DRIVER);
     d.connect();
-    no_plate_solve(&mut d);
-    d.peer.send("<newSwitchVector device=\"DSO Detector\" name=\"DSO_OUTPUTS\"><oneSwitch name=\"ANNOTATED_IMAGE\">On</oneSwitch></newSwitchVector>");
+    // The frames are generated, with no real sky to solve (as `installers/demo.sh` does, the plate solve is off).
+    d.time_frames();
     let inline = camera_blob_one_line("CCD Simulator", ".fits", fits);
     let attached = format!(
         "<setBLOBVector device=\"CCD Simulator\" name=\"CCD1\" state=\"Ok\"><oneBLOB name=\"CCD1\" size=\"{0}\" format=\".fits\" len=\"{0}\" attached=\"true\"/></setBLOBVector>\n",
@@ -36,13 +30,14 @@ fn driver_case(fits: &[u8], memfd: bool) -> (f64, f64) {
     );
     let mut times = Vec::new();
     for _ in 0..ROUNDS {
-        let fd = memfd.then(|| memfd_with(fits));
+        if !memfd {
+            times.push(d.annotated_ms(&inline, Duration::from_secs(120)));
+            continue;
+        }
+        let fd = memfd_with(fits);
         let from = d.peer.received.len();
         let t = Instant::now();
-        match &fd {
-            Some(fd) => d.send_with_fd(&attached, fd),
-            None => d.peer.send(&inline),
-        }
+        d.send_with_fd(&attached, &fd);
         d.peer.wait_from(from, Duration::from_secs(120), |m| is_set(m, "DSO_ANNOTATED"));
         times.push(t.elapsed().as_secs_f64() * 1000.0);
     }
@@ -55,7 +50,7 @@ fn driver_case(fits: &[u8], memfd: bool) -> (f64, f64) {
 fn answer_while_busy(fits: &[u8]) -> f64 {
     let mut d = Driver::start(DRIVER);
     d.connect();
-    no_plate_solve(&mut d);
+    d.switch("DSO_IDENTIFY", "PLATE_SOLVE", false);
     let frame = camera_blob_one_line("CCD Simulator", ".fits", fits);
     let mut times = Vec::new();
     for _ in 0..ROUNDS {

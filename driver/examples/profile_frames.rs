@@ -6,7 +6,7 @@
 //! `cargo run --release --example profile_frames -- <detector> <width>x<height> <frames> <samples/s> <perf.data>`
 
 use std::io::Read as _;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dso_test_support::*;
 
@@ -53,21 +53,9 @@ fn main() {
     std::fs::set_permissions(&wrapper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let mut d = Driver::start(wrapper.to_str().unwrap());
     d.connect();
-    for (property, element) in
-        [("DSO_IDENTIFY", "PLATE_SOLVE"), ("DSO_OUTPUTS", "ANNOTATED_IMAGE"), ("DSO_DETECTOR", detector.as_str())]
-    {
-        let state = if element == "PLATE_SOLVE" { "Off" } else { "On" };
-        d.peer.send(&format!(
-            "<newSwitchVector device=\"DSO Detector\" name=\"{property}\"><oneSwitch name=\"{element}\">{state}</oneSwitch></newSwitchVector>"
-        ));
-    }
-    let frame = |d: &mut Driver, blob: &str| {
-        let from = d.peer.received.len();
-        let t = Instant::now();
-        d.peer.send(blob);
-        d.peer.wait_from(from, Duration::from_secs(1800), |m| is_set(m, "DSO_ANNOTATED"));
-        t.elapsed().as_secs_f64() * 1000.0
-    };
+    d.time_frames();
+    d.switch("DSO_DETECTOR", detector, true);
+    let frame = |d: &mut Driver, blob: &str| d.annotated_ms(blob, Duration::from_secs(1800));
     eprintln!("warm-up frame (640×512): {:.0} ms", frame(&mut d, &warm_up));
     let control = |command: &str| {
         std::fs::write(&ctl, format!("{command}\n")).expect("perf's control FIFO");

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{connect_xml, is_def, secs, Peer};
+use crate::{connect_xml, is_def, is_set, secs, Peer};
 
 /// The driver binary on a socketpair, as indiserver 1.9.7+ runs it.
 pub struct Driver {
@@ -61,6 +61,31 @@ impl Driver {
         self.peer.wait(secs(10), |m| is_def(m, "ACTIVE_DEVICES"));
         self.peer.send(&connect_xml("DSO Detector"));
         self.peer.wait(secs(10), |m| is_def(m, "DSO_RESULTS"));
+    }
+
+    /// Turns one switch of the DSO Detector on or off, as a client's control panel does.
+    pub fn switch(&mut self, property: &str, element: &str, on: bool) {
+        let state = if on { "On" } else { "Off" };
+        self.peer.send(&format!(
+            "<newSwitchVector device=\"DSO Detector\" name=\"{property}\"><oneSwitch name=\"{element}\">{state}</oneSwitch></newSwitchVector>\n"
+        ));
+    }
+
+    /// Set up for timing frames of generated skies: the annotated picture on (the end of a frame's work) and the
+    /// plate solve off (there is no real sky to solve; a blind solve would only take a core from the frames).
+    pub fn time_frames(&mut self) {
+        self.switch("DSO_IDENTIFY", "PLATE_SOLVE", false);
+        self.switch("DSO_OUTPUTS", "ANNOTATED_IMAGE", true);
+    }
+
+    /// Sends `message` (a camera BLOB, inline) and waits for the annotated picture: milliseconds from the first
+    /// byte sent.
+    pub fn annotated_ms(&mut self, message: &str, timeout: Duration) -> f64 {
+        let from = self.peer.received.len();
+        let t = Instant::now();
+        self.peer.send(message);
+        self.peer.wait_from(from, timeout, |m| is_set(m, "DSO_ANNOTATED"));
+        t.elapsed().as_secs_f64() * 1000.0
     }
 
     /// Sends XML and a file descriptor in one `sendmsg`, as indiserver 1.9.9 sends an attached BLOB.
