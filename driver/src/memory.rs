@@ -7,12 +7,13 @@
 //! 12 arenas with 9–17 MB resident each (~170 MB, `/proc/PID/smaps`) while analysing 1280×1024 frames that need a
 //! fraction of it, and a 4-core Raspberry Pi could hold 32. [`limit_arenas`] caps them at [`ARENAS`].
 //!
-//! **Mapped blocks.** Capping the arenas was not enough: a 10-minute soak switching naive → YOLO → Pix2Pix → XRAI →
-//! naive still found the second naive phase 45–60 MB above the first. glibc's mmap threshold starts at 128 KiB and
-//! rises to the largest mapped block freed (up to 32 MiB): after the learned detectors free their model-sized
-//! buffers, every block below that size is carved from the arenas, where what is freed between longer-lived blocks
-//! stays resident. [`limit_arenas`] therefore also fixes the threshold at [`MMAP_THRESHOLD`], which turns the
-//! rising off: a block that large always gets its own mapping and goes back to the kernel when freed.
+//! **Mapped blocks.** Capping the arenas was not enough: an 8-minute soak switching naive → YOLO → Pix2Pix → XRAI
+//! twice still found the second naive phase 50 MB above the first (122 against 72 MB, docs/RELIABILITY.md). glibc's
+//! mmap threshold starts at 128 KiB and rises to the largest mapped block freed (up to 32 MiB): after the learned
+//! detectors free their model-sized buffers, every block below that size is carved from the arenas, where what is
+//! freed between longer-lived blocks stays resident. [`limit_arenas`] therefore also fixes the threshold at
+//! [`MMAP_THRESHOLD`], which turns the rising off: a block that large always gets its own mapping and goes back to
+//! the kernel when freed.
 //!
 //! **Huge pages.** A 4096² frame passes through a handful of fresh buffers of 16–64 MB (the BLOB's base64 text, its
 //! bytes, the frame's floats, the detector's planes), all freed when the frame is done: glibc hands blocks that large

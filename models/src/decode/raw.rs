@@ -39,11 +39,7 @@ pub fn physical_values(data: &[u8], bitpix: i32, count: usize, bzero: f64, bscal
 /// intermediate is an integer below 2²⁴, exact in `f32`), in one pass over the frame instead of two. `None` for any
 /// other storage.
 pub fn normalised_camera_values(data: &[u8], storage: Storage, count: usize) -> Option<Vec<f32>> {
-    let full_scale = match storage.bitpix {
-        8 => 255.0f32,
-        16 => 65535.0,
-        _ => return None,
-    };
+    let full_scale = super::scale::fixed_full_scale(storage.bitpix)?;
     if !storage.is_plain_integer() {
         return None;
     }

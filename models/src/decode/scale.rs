@@ -75,11 +75,19 @@ pub fn normalise(values: &mut [f32], storage: Storage) -> (f32, f32) {
     (low, high)
 }
 
-fn integer_full_scale(values: &[f32], bitpix: i32) -> f32 {
+/// The full scale of 8- and 16-bit integer data, which does not depend on the values; `None` for other types.
+pub(super) fn fixed_full_scale(bitpix: i32) -> Option<f32> {
     match bitpix {
-        8 => 255.0,
-        16 => 65535.0,
-        _ => {
+        8 => Some(255.0),
+        16 => Some(65535.0),
+        _ => None,
+    }
+}
+
+fn integer_full_scale(values: &[f32], bitpix: i32) -> f32 {
+    match fixed_full_scale(bitpix) {
+        Some(full) => full,
+        None => {
             let max = values.iter().copied().filter(|v| v.is_finite()).fold(0.0f32, f32::max);
             if max <= 65535.0 {
                 65535.0

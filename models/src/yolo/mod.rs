@@ -185,15 +185,24 @@ impl YoloDetector {
     /// run one after another with nothing else in the process working. The baseline the benchmarks measure the
     /// pipeline's overhead against.
     pub fn model_alone(&mut self, frame: &Frame) -> Result<Duration, Error> {
-        let curves: Vec<_> = stretch_curves(frame).into_iter().map(curve).collect();
-        let maps: Vec<&Map> = curves.iter().map(|c| c as &Map).collect();
-        let regions = tiling::regions(frame.width, frame.height, self.model.size, &self.params.tiles);
-        let inputs = preprocess::letterbox_all(frame, &regions, self.model.size, &maps, self.params.curve_order, 1);
+        let (_, inputs) = self.inputs(frame);
         let start = Instant::now();
         for (input, _) in &inputs {
             self.model.run(input).map_err(Error::new)?;
         }
         Ok(start.elapsed())
+    }
+
+    /// Where the model looks in `frame` (the whole frame, then the tiles) and its input for each: resampled,
+    /// stretched if the frame is linear, letterboxed.
+    fn inputs(&self, frame: &Frame) -> (Vec<preprocess::Region>, Vec<(Vec<f32>, Transform)>) {
+        let curves: Vec<_> = stretch_curves(frame).into_iter().map(curve).collect();
+        let maps: Vec<&Map> = curves.iter().map(|c| c as &Map).collect();
+        let regions = tiling::regions(frame.width, frame.height, self.model.size, &self.params.tiles);
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+        let inputs =
+            preprocess::letterbox_all(frame, &regions, self.model.size, &maps, self.params.curve_order, threads);
+        (regions, inputs)
     }
 
     /// Runs the model on one prepared input and returns its boxes in frame pixels.
@@ -251,14 +260,9 @@ impl Detector for YoloDetector {
     fn detect(&mut self, frame: &Frame) -> Result<Detections, Error> {
         let start = Instant::now();
         self.stats = Stats::default();
-        let curves: Vec<_> = stretch_curves(frame).into_iter().map(curve).collect();
-        let maps: Vec<&Map> = curves.iter().map(|c| c as &Map).collect();
         let power = self.params.score_power.max(f32::EPSILON);
         let min_score = self.params.min_confidence.clamp(0.0, 1.0).powf(1.0 / power);
-        let regions = tiling::regions(frame.width, frame.height, self.model.size, &self.params.tiles);
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-        let inputs =
-            preprocess::letterbox_all(frame, &regions, self.model.size, &maps, self.params.curve_order, threads);
+        let (regions, inputs) = self.inputs(frame);
         let mut all = Vec::new();
         for (i, (r, (input, t))) in regions.iter().zip(&inputs).enumerate() {
             let found = self.run_input(frame, input, *t, min_score)?;

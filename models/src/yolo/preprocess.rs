@@ -152,7 +152,8 @@ pub fn resample_into(
     let nw = wx.len();
     // Each output row is the weighted sum of its source rows, then one horizontal pass over that sum: the frame's
     // pixels are read in a contiguous multiply-add that the compiler vectorises, and the short, uneven horizontal
-    // windows are walked once per output row instead of once per source row (3–4× faster at 4096² → 320).
+    // windows are walked once per output row instead of once per source row (a 4096² frame and its nine tiles
+    // to 320 px on one thread: 88 → 40 ms).
     let mut acc = vec![0.0f32; r.width];
     let mut mapped = vec![0.0f32; if before { r.width } else { 0 }];
     for (oyi, (y0, wys)) in wy.iter().enumerate() {

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::{connect_xml, is_def, is_set, secs, Peer};
+use crate::{connect_xml, is_def, is_set, new_switch, secs, Peer};
 
 /// The driver binary on a socketpair, as indiserver 1.9.7+ runs it.
 pub struct Driver {
@@ -65,10 +65,7 @@ impl Driver {
 
     /// Turns one switch of the DSO Detector on or off, as a client's control panel does.
     pub fn switch(&mut self, property: &str, element: &str, on: bool) {
-        let state = if on { "On" } else { "Off" };
-        self.peer.send(&format!(
-            "<newSwitchVector device=\"DSO Detector\" name=\"{property}\"><oneSwitch name=\"{element}\">{state}</oneSwitch></newSwitchVector>\n"
-        ));
+        self.peer.send(&new_switch("DSO Detector", property, element, on));
     }
 
     /// Set up for timing frames of generated skies: the annotated picture on (the end of a frame's work) and the

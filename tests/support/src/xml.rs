@@ -115,7 +115,13 @@ pub fn best_iou(json: &serde_json::Value, (x, y, w, h): (f32, f32, f32, f32)) ->
 
 /// `newSwitchVector` turning one switch on.
 pub fn set_switch(device: &str, prop: &str, el: &str) -> String {
-    format!("<newSwitchVector device=\"{device}\" name=\"{prop}\"><oneSwitch name=\"{el}\">On</oneSwitch></newSwitchVector>\n")
+    new_switch(device, prop, el, true)
+}
+
+/// `newSwitchVector` turning one switch on or off.
+pub fn new_switch(device: &str, prop: &str, el: &str, on: bool) -> String {
+    let state = if on { "On" } else { "Off" };
+    format!("<newSwitchVector device=\"{device}\" name=\"{prop}\"><oneSwitch name=\"{el}\">{state}</oneSwitch></newSwitchVector>\n")
 }
 
 /// `newTextVector` setting one text.
