@@ -7,7 +7,9 @@ need_apt=()
 # stellarium-data: real deep-sky photographs the training-data generator composites (models/training).
 # dpkg-dev: dpkg-shlibdeps, with which cargo-deb computes the Debian package's library dependencies (package.sh).
 # parallel: GNU parallel, the scheduler of the tested example that shards a night across hosts (docs/BENCHMARKS.md).
-for pkg in indi-bin libcfitsio-dev pkg-config python3-pip python3-venv stellarium-data dpkg-dev parallel; do
+# cmake, nasm: build libjpeg-turbo from the turbojpeg crate's bundled sources (the annotated JPEG; nasm is its x86
+# SIMD, arm64 needs none), linked statically: nothing to install at run time.
+for pkg in indi-bin libcfitsio-dev pkg-config python3-pip python3-venv stellarium-data dpkg-dev parallel cmake nasm; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 # The plate solver (models/src/sky/solve.rs): astrometry.net's solve-field and the Tycho-2 index files 07–19, whose
