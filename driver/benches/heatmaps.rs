@@ -63,6 +63,7 @@ fn frame_ms(det: &mut dyn Detector, fits: &[u8]) -> f64 {
             let a =
                 analyse_frame(&frame, &source, det, Selection::default(), outputs, &Naming::off()).expect("analyse");
             assert!(a.heatmap.is_some());
+            decode::raw::recycle(frame);
         })
 }
 

@@ -59,6 +59,8 @@ fn rust_case(det: &mut YoloDetector, fits: &[u8]) -> Case {
         let s = det.last_stats();
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
         let alone = ms(det.model_alone(&frame).expect("model alone"));
+        // As the driver's `pipeline::analyse` does: the next frame is decoded into this one's memory.
+        decode::raw::recycle(frame);
         (e2e, decoded, ms(s.total), ms(s.model), s.runs, alone)
     };
     once(det);

@@ -7,12 +7,13 @@
 //! which step failed.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use dso_models::annotate::AnnotateError;
 use dso_models::decode::DecodeError;
 use dso_models::registry::CreateError;
-use dso_models::{annotate, decode, quality, settings};
+use dso_models::{annotate, decode, ops, quality, settings};
 use dso_plugin_api::{Detection, Detector, Frame, HeatMap};
 
 use crate::local_file::ReadError;
@@ -128,7 +129,10 @@ pub fn analyse(
     limits: &decode::Limits,
 ) -> Result<Analysis, PipelineError> {
     let frame = decode::decode(bytes, &source.format, limits)?;
-    analyse_frame(&frame, source, detector, selection, outputs, naming)
+    let analysis = analyse_frame(&frame, source, detector, selection, outputs, naming);
+    // The next frame's samples go into this one's memory (`decode::raw::recycle`).
+    decode::raw::recycle(frame);
+    analysis
 }
 
 /// [`analyse`] for an already decoded frame.
@@ -141,19 +145,27 @@ pub fn analyse_frame(
     naming: &Naming,
 ) -> Result<Analysis, PipelineError> {
     let name = detector.name().to_owned();
+    // The frame binned 2×2, made once by whichever side asks first (the other waits for it): the picture of a
+    // large frame starts from it, and so do detectors that read a large frame at a reduced scale (YOLO).
+    let half_cell = OnceLock::new();
+    let half = || half_cell.get_or_init(|| ops::bin_frame(frame, 2)).as_ref();
+    let picture_from_half = annotate::preview_factor(frame.width, frame.height, outputs.max_side) % 2 == 0;
     // What does not depend on the detections — the quality measures and the annotated image's stretched picture —
     // is made on a second thread while the detector runs.
     let (found, (measures, preview)) = std::thread::scope(|scope| {
         let beside = scope.spawn(|| {
-            let measures = outputs.triage.then(|| triage(frame)).flatten();
             let preview = outputs.annotated.then(|| {
-                catch_unwind(AssertUnwindSafe(|| annotate::Preview::of(frame, outputs.max_side)))
-                    .map_err(|p| PipelineError::AnnotatePanic(panic_message(&p)))
-                    .and_then(|r| r.map_err(PipelineError::Annotated))
+                catch_unwind(AssertUnwindSafe(|| {
+                    let half = if picture_from_half { half() } else { None };
+                    annotate::Preview::of_with_half(frame, outputs.max_side, half)
+                }))
+                .map_err(|p| PipelineError::AnnotatePanic(panic_message(&p)))
+                .and_then(|r| r.map_err(PipelineError::Annotated))
             });
+            let measures = outputs.triage.then(|| triage(frame)).flatten();
             (measures, preview)
         });
-        let found = catch_unwind(AssertUnwindSafe(|| detector.detect(frame)));
+        let found = catch_unwind(AssertUnwindSafe(|| detector.detect_with_half(frame, &half)));
         // Both closures catch their panics: joining cannot fail.
         (found, beside.join().unwrap_or((None, Some(Err(PipelineError::AnnotateThread)))))
     });

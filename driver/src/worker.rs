@@ -177,6 +177,7 @@ fn detector_for<'a>(
     if !current {
         if loaded.take().is_some() {
             // A model's weights and ONNX Runtime's buffers were hundreds of MB: give the pages back now.
+            dso_models::decode::raw::release_spare();
             crate::memory::release_free_memory();
         }
         let detector = registry::create(name)?;

@@ -54,10 +54,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     let curves: Vec<_> = stretch_curves(&frame).into_iter().map(curve).collect();
     let maps: Vec<&Map> = curves.iter().map(|c| c as &Map).collect();
     let regions = tiling::regions(frame.width, frame.height, size, &TilePlan::default());
-    for (i, r) in regions.iter().enumerate() {
-        let (t, _) = preprocess::letterbox_with(&frame, *r, size, &maps, order);
+    // Regions shrunk 4× or more are read from the frame binned 2×2, as the detector reads them.
+    let half = dso_models::ops::bin_frame(&frame, 2);
+    let inputs = preprocess::letterbox_all(&frame, half.as_ref(), &regions, size, &maps, order, 1);
+    for (i, (r, (t, _))) in regions.iter().zip(&inputs).enumerate() {
         let npy = format!("{prefix}_r{i}.npy");
-        write_npy(&npy, &[3, size, size], &t)?;
+        write_npy(&npy, &[3, size, size], t)?;
         let plane = size * size;
         let rgb: Vec<u8> = (0..plane)
             .flat_map(|p| (0..3).map(move |c| (c, p)))

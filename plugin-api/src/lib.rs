@@ -187,6 +187,20 @@ pub trait Detector: Send {
     /// during `detect` with the fraction done, `0.0..=1.0`, increasing, ending at `1.0`. The default ignores it: a
     /// quick detector need not report. Not part of the C ABI (plugins run without progress).
     fn set_progress(&mut self, _report: Box<dyn FnMut(f32) + Send>) {}
+
+    /// [`Detector::detect`] from a host that also needs the frame binned 2×2 (block means of the finite samples,
+    /// the first step of its picture of a large frame): `half()` gives it, made on the first call from either side
+    /// and then shared, or `None`. A detector that reads a large frame only at a reduced scale reads `half` instead
+    /// of the frame, and must find the same objects as its `detect` (which then bins for itself). The default
+    /// ignores `half`. Not part of the C ABI.
+    fn detect_with_half<'h>(
+        &mut self,
+        frame: &Frame,
+        half: &'h (dyn Fn() -> Option<&'h Frame> + Sync),
+    ) -> Result<Detections, Error> {
+        let _ = half;
+        self.detect(frame)
+    }
 }
 
 /// A detector's error: a message meant for the astronomer (it ends up in an INDI message and in the CLI's report).

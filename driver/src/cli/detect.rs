@@ -156,6 +156,8 @@ pub fn analyse_file(
             Err(e) => an.report.field_note = Some(e.to_string()),
         }
     }
+    // The next image's samples go into this one's memory (`decode::raw::recycle`).
+    decode::raw::recycle(frame);
     Ok(an)
 }
 

@@ -7,7 +7,7 @@ use dso_plugin_api::{Frame, HeatMap};
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, ImageEncoder, RgbImage};
 
-use super::{binned, colormap, for_row_bands, preview_factor, to_rgb8, AnnotateError};
+use super::{colormap, for_row_bands, preview_factor, to_rgb8, AnnotateError};
 use crate::ops;
 
 /// Value levels of the heat-map lookup table: finer than the eye or 8-bit output can tell apart.
@@ -71,7 +71,7 @@ pub fn heatmap_png(map: &HeatMap, background: Option<&Frame>, max_side: usize) -
         && background.is_none_or(|f| (f.width, f.height) == (map.width, map.height));
     // Inconsistent sizes go to heatmap_rgb8 unbinned, for its precise error; so does a background `binned` declines.
     let bin = factor > 1 && consistent;
-    let small_background = if bin { background.map(|f| binned(f, factor)) } else { None };
+    let small_background = if bin { background.map(|f| crate::ops::bin_frame(f, factor)) } else { None };
     let image = if bin && small_background.as_ref().is_none_or(Option::is_some) {
         let p = ops::bin_samples(&map.values, map.width, map.height, factor);
         heatmap_rgb8(

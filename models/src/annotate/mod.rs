@@ -222,32 +222,6 @@ pub fn preview_factor(width: usize, height: usize, max_side: usize) -> usize {
     }
 }
 
-/// The frame binned by `factor` (block means, [`ops::bin_samples`]), planes binned concurrently; `None` for factor
-/// 1 or a frame whose planes are shorter than its size (shown as it is, i.e. black, by [`to_rgb8`]).
-fn binned(frame: &Frame, factor: usize) -> Option<Frame> {
-    let n = frame.width.checked_mul(frame.height)?;
-    if factor <= 1 || frame.planes.iter().any(|p| p.len() < n) {
-        return None;
-    }
-    let (width, height) = (frame.width.div_ceil(factor), frame.height.div_ceil(factor));
-    let mut planes = vec![vec![0.0f32; width * height]; frame.planes.len()];
-    // Bands of whole blocks binned concurrently, straight into the output: one band per plane for colour frames,
-    // about one per core for mono ones.
-    let cores = std::thread::available_parallelism().map_or(1, |c| c.get().min(8));
-    let bands = cores.div_ceil(frame.planes.len().max(1));
-    let band_blocks = height.div_ceil(bands).max(1);
-    std::thread::scope(|scope| {
-        for (input, output) in frame.planes.iter().zip(planes.iter_mut()) {
-            let inputs = input[..n].chunks(band_blocks * factor * frame.width);
-            for (band, out) in inputs.zip(output.chunks_mut(band_blocks * width)) {
-                let rows = band.len() / frame.width;
-                scope.spawn(move || ops::bin_samples_into(band, frame.width, rows, factor, out));
-            }
-        }
-    });
-    Frame::new(width, height, planes, frame.encoding).ok()
-}
-
 /// Detections in frame pixels → the same boxes in a picture binned by `factor`.
 fn scaled(detections: &[Detection], factor: usize) -> Vec<Detection> {
     let s = factor.max(1) as f32;
@@ -294,11 +268,26 @@ impl Preview {
     /// The picture of `frame`, binned first when its longest side exceeds `max_side` (0: no limit) by
     /// [`preview_factor`] and stretched after binning.
     pub fn of(frame: &Frame, max_side: usize) -> Result<Self, AnnotateError> {
+        Self::of_with_half(frame, max_side, None)
+    }
+
+    /// [`Preview::of`] starting from `half`, the frame already binned 2×2 by [`ops::bin_frame`] (the pipeline makes
+    /// it once for the picture and the detector), when the binning factor is even: the frame is then not read again.
+    /// The block means of block means are the frame's block means up to rounding (and up to the weights of partial
+    /// blocks at the right and bottom edges of frames whose size the factor does not divide).
+    pub fn of_with_half(frame: &Frame, max_side: usize, half: Option<&Frame>) -> Result<Self, AnnotateError> {
         let factor = preview_factor(frame.width, frame.height, max_side);
-        let preview = binned(frame, factor);
-        let (small, factor) = match &preview {
-            Some(small) => (small, factor),
-            None => (frame, 1),
+        let half = half
+            .filter(|h| factor % 2 == 0 && (h.width, h.height) == (frame.width.div_ceil(2), frame.height.div_ceil(2)));
+        let preview = match half {
+            Some(_) if factor == 2 => None,
+            Some(h) => ops::bin_frame(h, factor / 2),
+            None => ops::bin_frame(frame, factor),
+        };
+        let (small, factor) = match (&preview, half) {
+            (Some(small), _) => (small, factor),
+            (None, Some(h)) => (h, factor),
+            (None, None) => (frame, 1),
         };
         let image = to_rgb8(small);
         if image.width() == 0 || image.height() == 0 {
@@ -331,8 +320,7 @@ impl Preview {
         draw_trails_mut(image, &trails);
         // Checked by `of`.
         let (w, h) = (image.width() as u16, image.height() as u16);
-        // jpeg-encoder (AVX2 when the CPU has it) encodes ~4× faster than the `image` crate's baseline encoder, and
-        // in strips it uses every core.
+        // libjpeg-turbo, in strips on every core (`jpeg`).
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
         jpeg::encode_rgb(image.as_raw(), w, h, quality, threads).map_err(|e| AnnotateError::Encode(e.to_string()))
     }

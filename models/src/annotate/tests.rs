@@ -231,7 +231,7 @@ fn bench_annotate_4096() {
     eprintln!("{n}×{n} colour, best of 5:");
     eprintln!("  to_rgb8 (stretched) {:.0} ms", best_ms(5, || to_rgb8(&stretched)));
     eprintln!("  to_rgb8 (linear, auto stretch) {:.0} ms", best_ms(5, || to_rgb8(&linear)));
-    eprintln!("  binned by 2 {:.0} ms", best_ms(5, || binned(&linear, 2)));
+    eprintln!("  binned by 2 {:.0} ms", best_ms(5, || crate::ops::bin_frame(&linear, 2)));
     eprintln!("  draw 20 boxes {:.1} ms", best_ms(5, || draw_detections_mut(&mut img.clone(), &dets)));
     eprintln!("  annotated_jpeg (linear, q85) {:.0} ms", best_ms(5, || annotated_jpeg(&linear, &dets, 85, 0).unwrap()));
     eprintln!(

@@ -6,6 +6,8 @@
 //! with disks ([`morph`]), binary masks and their growth ([`mask`]), and filling masked holes ([`inpaint`]).
 //! Each is a free function `f(&Plane, …) -> Plane`, in the style of imageproc, and none panics on small or flat input.
 
+use dso_plugin_api::Frame;
+
 pub mod canny;
 pub mod inpaint;
 pub mod mask;
@@ -127,10 +129,13 @@ pub fn bin_samples_into(data: &[f32], width: usize, height: usize, factor: usize
     if w == 0 {
         return;
     }
+    let rows: Vec<&[f32]> = data.chunks_exact(width).take(height).collect();
+    if f == 2 {
+        return bin2_into(&rows, width, out);
+    }
     // Per output row: sum the block's input rows column by column (contiguous, so the compiler vectorises it),
     // then each run of `f` columns.
     let (mut sum, mut count) = (vec![0.0f32; width], vec![0.0f32; width]);
-    let rows: Vec<&[f32]> = data.chunks_exact(width).take(height).collect();
     for (block, out_row) in rows.chunks(f).zip(out.chunks_exact_mut(w)) {
         sum.fill(0.0);
         count.fill(0.0);
@@ -145,6 +150,83 @@ pub fn bin_samples_into(data: &[f32], width: usize, height: usize, factor: usize
             let n: f32 = c.iter().sum();
             *o = if n > 0.0 { s.iter().sum::<f32>() / n } else { f32::NAN };
         }
+    }
+}
+
+/// The frame binned by `factor` (block means, [`bin_samples`]), planes binned concurrently, without its header;
+/// `None` for factor 1 or a frame whose planes are shorter than its size. The annotated picture of a large frame
+/// starts from it, and so does the YOLO detector's view of a large frame, from the same 2×2 binning (the pipeline
+/// makes it once for both: [`dso_plugin_api::Detector::detect_with_half`]).
+pub fn bin_frame(frame: &Frame, factor: usize) -> Option<Frame> {
+    let n = frame.width.checked_mul(frame.height)?;
+    if factor <= 1 || frame.planes.iter().any(|p| p.len() < n) {
+        return None;
+    }
+    let (width, height) = (frame.width.div_ceil(factor), frame.height.div_ceil(factor));
+    let mut planes = vec![vec![0.0f32; width * height]; frame.planes.len()];
+    // Bands of whole blocks binned concurrently, straight into the output: one band per plane for colour frames,
+    // about one per core for mono ones.
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get().min(8));
+    let bands = cores.div_ceil(frame.planes.len().max(1));
+    let band_blocks = height.div_ceil(bands).max(1);
+    std::thread::scope(|scope| {
+        for (input, output) in frame.planes.iter().zip(planes.iter_mut()) {
+            let inputs = input[..n].chunks(band_blocks * factor * frame.width);
+            for (band, out) in inputs.zip(output.chunks_mut(band_blocks * width)) {
+                let rows = band.len() / frame.width;
+                scope.spawn(move || bin_samples_into(band, frame.width, rows, factor, out));
+            }
+        }
+    });
+    Frame::new(width, height, planes, frame.encoding).ok()
+}
+
+/// [`bin_samples_into`] by 2, the pictures' and YOLO's common case: each whole 2×2 block is
+/// `((a + c) + (b + d)) / 4` (the general path's sums in the general path's order, so the same values), without the
+/// per-sample finiteness bookkeeping; a block whose sum is not finite, and the partial blocks of odd sizes, take the
+/// general path. 4096² to 2048² on one core: see `models/src/annotate/tests.rs` (`binned by 2`).
+fn bin2_into(rows: &[&[f32]], width: usize, out: &mut [f32]) {
+    let w = width.div_ceil(2);
+    for (pair, out_row) in rows.chunks(2).zip(out.chunks_exact_mut(w)) {
+        if let [top, bottom] = pair {
+            let whole = width / 2;
+            for ((o, t), b) in out_row[..whole].iter_mut().zip(top.chunks_exact(2)).zip(bottom.chunks_exact(2)) {
+                *o = ((t[0] + b[0]) + (t[1] + b[1])) / 4.0;
+            }
+            for (x, o) in out_row[..whole].iter_mut().enumerate() {
+                if !o.is_finite() {
+                    *o = block_mean(pair, 2 * x, 2);
+                }
+            }
+            if width % 2 == 1 {
+                out_row[whole] = block_mean(pair, width - 1, 1);
+            }
+        } else {
+            for (x, o) in out_row.iter_mut().enumerate() {
+                *o = block_mean(pair, 2 * x, (width - 2 * x).min(2));
+            }
+        }
+    }
+}
+
+/// The mean of the finite samples of columns `x..x + n` of `rows` (NaN when none), summed as the general path of
+/// [`bin_samples_into`] sums: each column down the rows, then the columns.
+fn block_mean(rows: &[&[f32]], x: usize, n: usize) -> f32 {
+    let (mut total, mut count) = (0.0f32, 0.0f32);
+    for c in x..x + n {
+        let (mut s, mut k) = (0.0f32, 0.0f32);
+        for row in rows {
+            let v = row[c];
+            s += if v.is_finite() { v } else { 0.0 };
+            k += if v.is_finite() { 1.0 } else { 0.0 };
+        }
+        total += s;
+        count += k;
+    }
+    if count > 0.0 {
+        total / count
+    } else {
+        f32::NAN
     }
 }
 
@@ -216,6 +298,34 @@ pub fn gaussian_blur(plane: &Plane, sigma: f32) -> Plane {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binning_by_two_gives_the_general_block_means() {
+        // Odd and even sizes, NaN and infinite samples, a block with none finite.
+        for (w, h) in [(8, 6), (7, 5), (1, 3), (9, 1)] {
+            let mut data: Vec<f32> = (0..w * h).map(|i| ((i * 37) % 101) as f32 / 101.0).collect();
+            data[0] = f32::NAN;
+            if w * h > 5 {
+                data[5] = f32::INFINITY;
+            }
+            if w >= 2 && h >= 2 {
+                (data[w], data[w + 1], data[1]) = (f32::NAN, f32::NAN, f32::NAN);
+            }
+            let got = bin_samples(&data, w, h, 2);
+            let rows: Vec<&[f32]> = data.chunks_exact(w).collect();
+            for (i, v) in got.data.iter().enumerate() {
+                let (x, y) = (i % got.width, i / got.width);
+                let block: Vec<&[f32]> = rows[2 * y..(2 * y + 2).min(h)].to_vec();
+                let want = block_mean(&block, 2 * x, (w - 2 * x).min(2));
+                assert!(v.to_bits() == want.to_bits() || (v.is_nan() && want.is_nan()), "{w}×{h} ({x}, {y})");
+            }
+            if w >= 2 && h >= 2 {
+                assert!(got.data[0].is_nan(), "a block with no finite sample");
+            }
+        }
+        let flat = bin_samples(&[0.25, 0.75, 0.5, 0.5], 2, 2, 2);
+        assert_eq!(flat.data, vec![0.5]);
+    }
 
     #[test]
     fn binning_averages_blocks_and_skips_nan() {

@@ -16,6 +16,7 @@ pub mod preprocess;
 pub mod tiling;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use dso_plugin_api::{Detection, Detections, Detector, Encoding, Error, Frame};
@@ -185,7 +186,8 @@ impl YoloDetector {
     /// run one after another with nothing else in the process working. The baseline the benchmarks measure the
     /// pipeline's overhead against.
     pub fn model_alone(&mut self, frame: &Frame) -> Result<Duration, Error> {
-        let (_, inputs) = self.inputs(frame);
+        let half = OnceLock::new();
+        let (_, inputs) = self.inputs(frame, &|| own_half(&half, frame));
         let start = Instant::now();
         for (input, _) in &inputs {
             self.model.run(input).map_err(Error::new)?;
@@ -194,14 +196,16 @@ impl YoloDetector {
     }
 
     /// Where the model looks in `frame` (the whole frame, then the tiles) and its input for each: resampled,
-    /// stretched if the frame is linear, letterboxed.
-    fn inputs(&self, frame: &Frame) -> (Vec<preprocess::Region>, Vec<(Vec<f32>, Transform)>) {
+    /// stretched if the frame is linear, letterboxed. Regions shrunk 4× or more are read from `half()`, the frame
+    /// binned 2×2 ([`preprocess::reads_half`]); the stretch curves are always estimated on the frame itself.
+    fn inputs(&self, frame: &Frame, half: Half<'_>) -> (Vec<preprocess::Region>, Vec<(Vec<f32>, Transform)>) {
         let curves: Vec<_> = stretch_curves(frame).into_iter().map(curve).collect();
         let maps: Vec<&Map> = curves.iter().map(|c| c as &Map).collect();
-        let regions = tiling::regions(frame.width, frame.height, self.model.size, &self.params.tiles);
+        let (size, order) = (self.model.size, self.params.curve_order);
+        let regions = tiling::regions(frame.width, frame.height, size, &self.params.tiles);
+        let half = if regions.iter().any(|r| preprocess::reads_half(r, size, order)) { half() } else { None };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-        let inputs =
-            preprocess::letterbox_all(frame, &regions, self.model.size, &maps, self.params.curve_order, threads);
+        let inputs = preprocess::letterbox_all(frame, half, &regions, size, &maps, order, threads);
         (regions, inputs)
     }
 
@@ -224,6 +228,14 @@ impl YoloDetector {
             .filter(|s| s.bbox[2] > s.bbox[0] && s.bbox[3] > s.bbox[1])
             .collect())
     }
+}
+
+/// The frame binned 2×2, made on the first call ([`Detector::detect_with_half`]).
+type Half<'h> = &'h (dyn Fn() -> Option<&'h Frame> + Sync);
+
+/// `frame` binned 2×2 by the detector itself, once, when no host shares its own ([`Detector::detect`]).
+fn own_half<'a>(cell: &'a OnceLock<Option<Frame>>, frame: &Frame) -> Option<&'a Frame> {
+    cell.get_or_init(|| crate::ops::bin_frame(frame, 2)).as_ref()
 }
 
 impl From<decode::Candidate> for Scored {
@@ -258,11 +270,16 @@ impl Detector for YoloDetector {
     }
 
     fn detect(&mut self, frame: &Frame) -> Result<Detections, Error> {
+        let half = OnceLock::new();
+        self.detect_with_half(frame, &|| own_half(&half, frame))
+    }
+
+    fn detect_with_half(&mut self, frame: &Frame, half: Half<'_>) -> Result<Detections, Error> {
         let start = Instant::now();
         self.stats = Stats::default();
         let power = self.params.score_power.max(f32::EPSILON);
         let min_score = self.params.min_confidence.clamp(0.0, 1.0).powf(1.0 / power);
-        let (regions, inputs) = self.inputs(frame);
+        let (regions, inputs) = self.inputs(frame, half);
         let mut all = Vec::new();
         for (i, (r, (input, t))) in regions.iter().zip(&inputs).enumerate() {
             let found = self.run_input(frame, input, *t, min_score)?;

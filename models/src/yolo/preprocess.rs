@@ -22,28 +22,68 @@ pub type Map = dyn Fn(f32) -> f32 + Sync;
 
 /// [`letterbox`] for several regions, spread over up to `threads` threads (tiles of a large frame are independent;
 /// preparing them all before the model runs keeps ONNX Runtime's own threads alone on the cores afterwards).
+/// Regions that [`reads_half`] are read from `half`, the frame binned 2×2, when it is given and fits the frame.
+#[allow(clippy::too_many_arguments)]
 pub fn letterbox_all(
     frame: &Frame,
+    half: Option<&Frame>,
     regions: &[Region],
     size: usize,
     maps: &[&Map],
     order: CurveOrder,
     threads: usize,
 ) -> Vec<(Vec<f32>, Transform)> {
+    let half = half.filter(|h| is_half_of(h, frame));
+    let one = move |r: &Region| match half {
+        Some(h) if reads_half(r, size, order) => letterbox_half(h, *r, size, maps, order),
+        _ => letterbox_with(frame, *r, size, maps, order),
+    };
     let threads = threads.clamp(1, regions.len().max(1));
     if threads == 1 {
-        return regions.iter().map(|r| letterbox_with(frame, *r, size, maps, order)).collect();
+        return regions.iter().map(one).collect();
     }
     let chunk = regions.len().div_ceil(threads);
     std::thread::scope(|s| {
-        let handles: Vec<_> = regions
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || part.iter().map(|r| letterbox_with(frame, *r, size, maps, order)).collect::<Vec<_>>())
-            })
-            .collect();
+        let handles: Vec<_> =
+            regions.chunks(chunk).map(|part| s.spawn(move || part.iter().map(one).collect::<Vec<_>>())).collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     })
+}
+
+/// Regions shrunk to at most this scale are read from the frame binned 2×2 ([`reads_half`]).
+pub const HALF_SCALE: f32 = 0.25;
+
+/// Whether a region's input is read from the frame binned 2×2 instead of the frame: when it is shrunk at least 4×
+/// (every input pixel then averages at least 2 × 2 binned pixels, 4 × 4 of the frame) and its map is applied after
+/// the averaging, so that only the area weights at the edges of each input pixel differ (by up to half a frame
+/// pixel). A 4096² frame's whole-frame pass and its tiles all qualify; reading a quarter of the samples is what
+/// keeps the preparation of their inputs within the budget around the model (docs/YOLO.md).
+pub fn reads_half(r: &Region, size: usize, order: CurveOrder) -> bool {
+    order == CurveOrder::AfterResampling && letterbox_geometry(r.width, r.height, size).0 <= HALF_SCALE
+}
+
+/// Whether `half` has the size and planes of `frame` binned 2×2 ([`crate::ops::bin_frame`]).
+fn is_half_of(half: &Frame, frame: &Frame) -> bool {
+    (half.width, half.height, half.planes.len())
+        == (frame.width.div_ceil(2), frame.height.div_ceil(2), frame.planes.len())
+}
+
+/// [`letterbox_with`] for a region of the frame (in frame pixels) read from `half`, the frame binned 2×2: the region
+/// widened to whole binned pixels; the transform maps back to frame pixels.
+pub fn letterbox_half(half: &Frame, r: Region, size: usize, maps: &[&Map], order: CurveOrder) -> (Vec<f32>, Transform) {
+    let (x0, y0) = (r.x / 2, r.y / 2);
+    let x1 = (r.x + r.width).div_ceil(2).clamp(x0 + 1, half.width.max(x0 + 1));
+    let y1 = (r.y + r.height).div_ceil(2).clamp(y0 + 1, half.height.max(y0 + 1));
+    let binned = Region { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+    let (input, t) = letterbox_with(half, binned, size, maps, order);
+    let t = Transform {
+        scale_x: t.scale_x / 2.0,
+        scale_y: t.scale_y / 2.0,
+        origin_x: 2.0 * t.origin_x,
+        origin_y: 2.0 * t.origin_y,
+        ..t
+    };
+    (input, t)
 }
 
 /// Whether a plane's value map is applied to the frame's pixels before area averaging or to the averaged values.
@@ -301,10 +341,54 @@ mod tests {
         let f =
             Frame::new(50, 40, vec![(0..2000).map(|i| (i % 97) as f32 / 97.0).collect()], Encoding::Stretched).unwrap();
         let rs = [Region { x: 0, y: 0, width: 50, height: 40 }, Region { x: 10, y: 5, width: 20, height: 20 }];
-        let a = letterbox_all(&f, &rs, 16, &[&id], CurveOrder::AfterResampling, 1);
-        let b = letterbox_all(&f, &rs, 16, &[&id], CurveOrder::AfterResampling, 2);
+        let a = letterbox_all(&f, None, &rs, 16, &[&id], CurveOrder::AfterResampling, 1);
+        let b = letterbox_all(&f, None, &rs, 16, &[&id], CurveOrder::AfterResampling, 2);
         assert_eq!(a, b);
         assert_eq!(a.len(), 2);
+    }
+
+    #[test]
+    fn regions_shrunk_4x_are_read_from_the_half_plane_and_map_back_to_the_frame() {
+        // A smooth ramp with a bright square: binning then averaging gives the frame's own area average to within
+        // the edge weights, and boxes map back to the same frame pixels.
+        let (w, h) = (203, 161);
+        let data: Vec<f32> = (0..w * h)
+            .map(|i| {
+                let (x, y) = (i % w, i / w);
+                let square = (60..100).contains(&x) && (40..80).contains(&y);
+                (x + y) as f32 / (w + h) as f32 * 0.5 + if square { 0.4 } else { 0.0 }
+            })
+            .collect();
+        let f = Frame::new(w, h, vec![data], Encoding::Stretched).unwrap();
+        let half = crate::ops::bin_frame(&f, 2).unwrap();
+        let after = CurveOrder::AfterResampling;
+        let (whole, tile) =
+            (Region { x: 0, y: 0, width: w, height: h }, Region { x: 51, y: 33, width: 120, height: 96 });
+        for r in [whole, tile] {
+            assert!(reads_half(&r, 24, after), "{r:?}");
+            let full = letterbox_with(&f, r, 24, &[&id], after);
+            let both = letterbox_all(&f, Some(&half), &[r], 24, &[&id], after, 1).remove(0);
+            // Odd region corners widen the region by a frame pixel: at the square's 0.4 step that moves an input
+            // pixel by up to a fifth of it; elsewhere the inputs agree closely.
+            let diffs: Vec<f32> = full.0.iter().zip(&both.0).map(|(a, b)| (a - b).abs()).collect();
+            let (worst, mean) =
+                (diffs.iter().fold(0.0f32, |m, d| m.max(*d)), diffs.iter().sum::<f32>() / diffs.len() as f32);
+            assert!(worst < 0.1 && mean < 0.01, "{r:?}: worst {worst}, mean {mean}");
+            assert_ne!(full.0, both.0, "read from the half plane");
+            // The input's content maps back onto the region, widened to whole binned pixels (≤ 1 frame pixel a side).
+            let (bw, bh) = ((r.x + r.width).div_ceil(2) - r.x / 2, (r.y + r.height).div_ceil(2) - r.y / 2);
+            let (_, nw, nh, px, py) = letterbox_geometry(bw, bh, 24);
+            let content = both.1.to_frame([px as f32, py as f32, (px + nw) as f32, (py + nh) as f32]);
+            let region = [r.x, r.y, r.x + r.width, r.y + r.height].map(|v| v as f32);
+            assert!(content.iter().zip(&region).all(|(c, r)| (c - r).abs() <= 1.0), "{content:?} vs {region:?}");
+        }
+        // Not shrunk 4×, another curve order, or a half plane of another frame: read from the frame.
+        let small = Region { x: 0, y: 0, width: 80, height: 80 };
+        assert!(!reads_half(&small, 24, after));
+        assert!(!reads_half(&whole, 24, CurveOrder::BeforeResampling));
+        let other = crate::ops::bin_frame(&half, 2).unwrap();
+        let got = letterbox_all(&f, Some(&other), &[whole], 24, &[&id], after, 1).remove(0);
+        assert_eq!(got, letterbox_with(&f, whole, 24, &[&id], after));
     }
 
     #[test]
