@@ -23,7 +23,7 @@ const ROUNDS: usize = 5;
 
 /// The driver binary's allocator, so that the pipeline here allocates as the driver's worker does.
 #[global_allocator]
-static ALLOCATOR: dso_detector::memory::HugePagesForLargeBlocks = dso_detector::memory::HugePagesForLargeBlocks;
+static ALLOCATOR: dso_detector::memory::LargeBlocks = dso_detector::memory::LargeBlocks;
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);

@@ -2,7 +2,7 @@
 
 /// Transparent huge pages for the frame-sized buffers (`dso_detector::memory`).
 #[global_allocator]
-static ALLOCATOR: dso_detector::memory::HugePagesForLargeBlocks = dso_detector::memory::HugePagesForLargeBlocks;
+static ALLOCATOR: dso_detector::memory::LargeBlocks = dso_detector::memory::LargeBlocks;
 
 fn main() -> std::process::ExitCode {
     dso_detector::cli::main_with(std::env::args_os())

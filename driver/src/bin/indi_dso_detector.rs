@@ -6,7 +6,7 @@ use dso_detector::{config, device, run};
 
 /// Transparent huge pages for the frame-sized buffers (`dso_detector::memory`).
 #[global_allocator]
-static ALLOCATOR: dso_detector::memory::HugePagesForLargeBlocks = dso_detector::memory::HugePagesForLargeBlocks;
+static ALLOCATOR: dso_detector::memory::LargeBlocks = dso_detector::memory::LargeBlocks;
 
 fn main() {
     // Before any thread: the worker, the reader and the detectors' bands all allocate.

@@ -1,5 +1,5 @@
-//! How the driver's binaries use memory: glibc's allocator with fewer arenas, and transparent huge pages asked for
-//! large blocks.
+//! How the driver's binaries use memory: glibc's allocator with fewer arenas, transparent huge pages asked for
+//! large blocks, and a few freed mid-size blocks kept for the next frame ([`reuse`]).
 //!
 //! **Arenas.** glibc gives threads their own arenas (up to 8 per core) and raises its mmap and trim thresholds to the
 //! largest block freed so far, so after a few frames every arena keeps up to twice a frame buffer of free memory at its
@@ -23,6 +23,11 @@
 //! are `always` or `madvise`, as on Debian 12; elsewhere the call fails and nothing changes). Measured: 13–20 % off a
 //! 4096² base64 frame's wall time, the same CPU cycles; the first frame after start is slower (docs/BENCHMARKS.md).
 //! Small blocks are left alone: glibc reuses them without faults.
+//!
+//! **Reuse.** Blocks of 1–32 MiB, a frame's mid-size buffers, are kept when freed (16 at most, 64 MiB in all) and
+//! handed to the next request of their size ([`reuse`]): the same buffers of the next frame then cost no faults.
+
+pub mod reuse;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
@@ -44,10 +49,15 @@ pub fn limit_arenas() {
     }
 }
 
-/// Hands the free pages of every glibc arena back to the system (`malloc_trim`), as after a detector is dropped:
+/// Frees the blocks kept for reuse ([`reuse`]) and hands the free pages of every glibc arena back to the system
+/// (`malloc_trim`), as after a detector is dropped:
 /// otherwise glibc keeps them for reuse. It cannot undo fragmentation: the 2-hour soak's driver, which called it at
 /// each switch, still sat ~95 MB higher in its second naive phase than in its first, with 12 arenas (above).
 pub fn release_free_memory() {
+    if let Ok(mut cache) = reuse::CACHE.lock() {
+        // SAFETY: the cache holds only blocks `LargeBlocks` took from `System` with these layouts.
+        unsafe { cache.flush(system_free) };
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: `malloc_trim` only walks glibc's own arenas under their locks; it takes no pointer of ours.
     unsafe {
@@ -62,13 +72,32 @@ pub const THRESHOLD: usize = 8 << 20;
 /// The huge-page size the advice is aligned to (x86-64 and arm64 with 4 KiB base pages).
 const HUGE: usize = 2 << 20;
 
-/// [`System`], with huge pages advised for large blocks.
-pub struct HugePagesForLargeBlocks;
+/// [`System`], with huge pages advised for large blocks and blocks of 1–32 MiB reused ([`reuse`]).
+pub struct LargeBlocks;
 
-// SAFETY: every call is forwarded to `System` unchanged; the advice only tells the kernel how to back pages that the
-// block already owns, and never changes their contents.
-unsafe impl GlobalAlloc for HugePagesForLargeBlocks {
+/// [`System`]'s `dealloc`, for the blocks the cache frees.
+unsafe fn system_free(ptr: *mut u8, layout: Layout) {
+    // SAFETY: the cache's callers guarantee a block `System` allocated with this layout.
+    unsafe { System.dealloc(ptr, layout) }
+}
+
+/// A kept block for `layout`, if one fits ([`reuse::Cache::take`]).
+fn reused(layout: Layout) -> Option<*mut u8> {
+    if !reuse::Cache::keeps(layout) {
+        return None;
+    }
+    reuse::CACHE.lock().ok()?.take(layout)
+}
+
+// SAFETY: every block comes from `System` and goes back to it, either at once or when the cache frees it; a kept
+// block is handed out only for a layout of at most its size and of an alignment its address has, and glibc's `free`
+// and `realloc` take any block it allocated whatever size the caller states. The advice only tells the kernel how to
+// back pages that the block already owns, and never changes their contents.
+unsafe impl GlobalAlloc for LargeBlocks {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if let Some(p) = reused(layout) {
+            return p;
+        }
         // SAFETY: forwarded with the caller's guarantees.
         let p = unsafe { System.alloc(layout) };
         advise(p, layout.size());
@@ -76,6 +105,11 @@ unsafe impl GlobalAlloc for HugePagesForLargeBlocks {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if let Some(p) = reused(layout) {
+            // SAFETY: the kept block holds at least `layout.size()` bytes and now belongs to this caller.
+            unsafe { p.write_bytes(0, layout.size()) };
+            return p;
+        }
         // SAFETY: forwarded with the caller's guarantees.
         let p = unsafe { System.alloc_zeroed(layout) };
         advise(p, layout.size());
@@ -83,12 +117,21 @@ unsafe impl GlobalAlloc for HugePagesForLargeBlocks {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if reuse::Cache::keeps(layout) {
+            if let Ok(mut cache) = reuse::CACHE.lock() {
+                // SAFETY: the caller gives the block up; it was allocated with `layout` by this allocator, i.e. by
+                // `System` (directly or through the cache).
+                if unsafe { cache.put(ptr, layout, system_free) } {
+                    return;
+                }
+            }
+        }
         // SAFETY: forwarded with the caller's guarantees.
         unsafe { System.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: forwarded with the caller's guarantees.
+        // SAFETY: forwarded with the caller's guarantees (a reused block is one of `System`'s).
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         if new_size > layout.size() {
             advise(p, new_size);
@@ -119,8 +162,8 @@ mod tests {
 
     #[test]
     fn large_and_small_blocks_keep_their_contents_through_realloc() {
-        let a = HugePagesForLargeBlocks;
-        for size in [64, THRESHOLD - 1, THRESHOLD, 3 * THRESHOLD + 12345] {
+        let a = LargeBlocks;
+        for size in [64, reuse::MIN_BLOCK, THRESHOLD - 1, THRESHOLD, 3 * THRESHOLD + 12345, reuse::MAX_BLOCK + 1] {
             let layout = Layout::from_size_align(size, 8).unwrap();
             // SAFETY: non-zero size; every pointer is checked, written within its size and freed with its layout.
             unsafe {
@@ -132,7 +175,15 @@ mod tests {
                 assert!(!q.is_null());
                 assert!(std::slice::from_raw_parts(q, size).iter().all(|&b| b == 7));
                 a.dealloc(q, Layout::from_size_align(size * 2, 8).unwrap());
+                // A kept block comes back zeroed for a zeroed request, whatever it held.
+                let r = a.alloc(layout);
+                r.write_bytes(9, size);
+                a.dealloc(r, layout);
+                let z = a.alloc_zeroed(layout);
+                assert!(std::slice::from_raw_parts(z, size).iter().all(|&b| b == 0));
+                a.dealloc(z, layout);
             }
         }
+        release_free_memory();
     }
 }
