@@ -42,12 +42,27 @@ pub fn letterbox_all(
     if threads == 1 {
         return regions.iter().map(one).collect();
     }
-    let chunk = regions.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> =
-            regions.chunks(chunk).map(|part| s.spawn(move || part.iter().map(one).collect::<Vec<_>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-    })
+    // Each thread takes the next region not yet taken: the whole-frame pass reads four times a tile's samples, so
+    // equal shares of regions left one thread with twice the other's work.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, (Vec<f32>, Transform))> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(r) = regions.get(i) else { return mine };
+                        mine.push((i, one(r)));
+                    }
+                })
+            })
+            .collect();
+        // A panic in one (a bug) reaches the caller, as it would on one thread.
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    });
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, input)| input).collect()
 }
 
 /// Regions shrunk to at most this scale are read from the frame binned 2×2 ([`reads_half`]).
