@@ -4,6 +4,7 @@
 //! keeps results current. The producer learns when its item replaced one still waiting, so it can count the drop.
 
 use std::sync::{Condvar, Mutex, PoisonError};
+use std::time::Duration;
 
 struct Slot<T> {
     waiting: Option<T>,
@@ -45,6 +46,34 @@ impl<T> Latest<T> {
         }
     }
 
+    /// [`Latest::take`] that calls `on_idle` once whenever nothing has come for `idle` (then waits on): the worker
+    /// gives back the memory it keeps for the next frame when the frames have stopped coming.
+    pub fn take_or_idle(&self, idle: Duration, mut on_idle: impl FnMut()) -> Option<T> {
+        let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut called = false;
+        loop {
+            if slot.shutdown {
+                return None;
+            }
+            if let Some(item) = slot.waiting.take() {
+                return Some(item);
+            }
+            if called {
+                slot = self.ready.wait(slot).unwrap_or_else(PoisonError::into_inner);
+                continue;
+            }
+            let (next, timeout) = self.ready.wait_timeout(slot, idle).unwrap_or_else(PoisonError::into_inner);
+            slot = next;
+            if timeout.timed_out() && slot.waiting.is_none() && !slot.shutdown {
+                // Not under the lock: the producer must not wait for what `on_idle` does.
+                drop(slot);
+                on_idle();
+                called = true;
+                slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
+            }
+        }
+    }
+
     /// Drops what waits and wakes the consumer for good.
     pub fn close(&self) {
         let mut slot = self.slot.lock().unwrap_or_else(PoisonError::into_inner);
@@ -70,5 +99,26 @@ mod tests {
         l.close();
         assert_eq!(t.join().unwrap(), None);
         assert!(!l.put(3) && l.take().is_none(), "closed stays closed");
+    }
+
+    #[test]
+    fn idle_is_called_once_per_quiet_spell_and_never_while_items_wait() {
+        let l = Arc::new(Latest::default());
+        let idles = std::sync::atomic::AtomicUsize::new(0);
+        let count = || idles.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        l.put(1);
+        assert_eq!(l.take_or_idle(Duration::from_millis(20), || drop(count())), Some(1));
+        assert_eq!(idles.load(std::sync::atomic::Ordering::SeqCst), 0, "an item was waiting");
+        // Nothing for 200 ms with a 20-ms idle: called once, not ten times; the item then still arrives.
+        let theirs = Arc::clone(&l);
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            theirs.put(2);
+        });
+        assert_eq!(l.take_or_idle(Duration::from_millis(20), || drop(count())), Some(2));
+        assert_eq!(idles.load(std::sync::atomic::Ordering::SeqCst), 1);
+        t.join().unwrap();
+        l.close();
+        assert_eq!(l.take_or_idle(Duration::from_millis(20), || drop(count())), None);
     }
 }
