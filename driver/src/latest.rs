@@ -107,7 +107,12 @@ mod tests {
         let idles = std::sync::atomic::AtomicUsize::new(0);
         let count = || idles.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         l.put(1);
-        assert_eq!(l.take_or_idle(Duration::from_millis(20), || drop(count())), Some(1));
+        assert_eq!(
+            l.take_or_idle(Duration::from_millis(20), || {
+                count();
+            }),
+            Some(1)
+        );
         assert_eq!(idles.load(std::sync::atomic::Ordering::SeqCst), 0, "an item was waiting");
         // Nothing for 200 ms with a 20-ms idle: called once, not ten times; the item then still arrives.
         let theirs = Arc::clone(&l);
@@ -115,10 +120,20 @@ mod tests {
             std::thread::sleep(Duration::from_millis(200));
             theirs.put(2);
         });
-        assert_eq!(l.take_or_idle(Duration::from_millis(20), || drop(count())), Some(2));
+        assert_eq!(
+            l.take_or_idle(Duration::from_millis(20), || {
+                count();
+            }),
+            Some(2)
+        );
         assert_eq!(idles.load(std::sync::atomic::Ordering::SeqCst), 1);
         t.join().unwrap();
         l.close();
-        assert_eq!(l.take_or_idle(Duration::from_millis(20), || drop(count())), None);
+        assert_eq!(
+            l.take_or_idle(Duration::from_millis(20), || {
+                count();
+            }),
+            None
+        );
     }
 }
