@@ -279,14 +279,14 @@ impl Preview {
         let factor = preview_factor(frame.width, frame.height, max_side);
         let half = half
             .filter(|h| factor % 2 == 0 && (h.width, h.height) == (frame.width.div_ceil(2), frame.height.div_ceil(2)));
-        let preview = match half {
+        let binned = match half {
             Some(_) if factor == 2 => None,
             Some(h) => ops::bin_frame(h, factor / 2),
             None => ops::bin_frame(frame, factor),
         };
-        let (small, factor) = match (&preview, half) {
+        let (small, factor) = match (&binned, half) {
             (Some(small), _) => (small, factor),
-            (None, Some(h)) => (h, factor),
+            (None, Some(h)) => (h, 2),
             (None, None) => (frame, 1),
         };
         let image = to_rgb8(small);

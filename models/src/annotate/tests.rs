@@ -259,3 +259,27 @@ fn trails_are_drawn_beside_the_line_and_clipped() {
     assert!((51..62).any(magenta), "no line below");
     assert!(!magenta(50));
 }
+
+#[test]
+fn the_picture_from_the_shared_half_plane_matches_the_picture_from_the_frame() {
+    // A linear 64×48 frame with structure; pictures 32 px (factor 2) and 16 px (factor 4) wide.
+    let data: Vec<f32> =
+        (0..64 * 48).map(|i| 0.05 + ((i * 7919) % 101) as f32 / 2000.0 + (i % 64) as f32 / 640.0).collect();
+    let frame = Frame::new(64, 48, vec![data], Encoding::Linear).unwrap();
+    let half = crate::ops::bin_frame(&frame, 2).unwrap();
+    // Factor 2: the half plane is the picture's own binning, so the pictures are the same.
+    let a = Preview::of(&frame, 32).unwrap();
+    let b = Preview::of_with_half(&frame, 32, Some(&half)).unwrap();
+    assert_eq!((a.factor, b.factor), (2, 2));
+    assert_eq!(a.image, b.image);
+    // Factor 4: block means of block means, the same up to rounding (one display level).
+    let a = Preview::of(&frame, 16).unwrap();
+    let b = Preview::of_with_half(&frame, 16, Some(&half)).unwrap();
+    assert_eq!((a.factor, b.factor), (4, 4));
+    assert!(a.image.as_raw().iter().zip(b.image.as_raw()).all(|(x, y)| x.abs_diff(*y) <= 1));
+    // A plane of another size, or an odd factor (3: 22×16), is not used.
+    let other = crate::ops::bin_frame(&half, 2).unwrap();
+    assert_eq!(Preview::of_with_half(&frame, 32, Some(&other)).unwrap().image, Preview::of(&frame, 32).unwrap().image);
+    let odd = Preview::of_with_half(&frame, 22, Some(&half)).unwrap();
+    assert_eq!((odd.factor, odd.image.width()), (3, 22));
+}
