@@ -130,7 +130,7 @@ impl Drop for Worker {
     }
 }
 
-/// After this long without a frame, the memory kept for the next frame is given back ([`release_kept_memory`]):
+/// After this long without a frame, the memory kept for the next frame is given back (`release_kept_memory`):
 /// while frames come back to back their buffers reuse the last frame's memory (no page faults: a 4096² YOLO frame's
 /// overhead around the model 98–114 → 52–66 ms, docs/YOLO.md); between the exposures of a slow cadence the driver
 /// sits at the memory of an idle one.
