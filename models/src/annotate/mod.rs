@@ -277,8 +277,7 @@ impl Preview {
     /// blocks at the right and bottom edges of frames whose size the factor does not divide).
     pub fn of_with_half(frame: &Frame, max_side: usize, half: Option<&Frame>) -> Result<Self, AnnotateError> {
         let factor = preview_factor(frame.width, frame.height, max_side);
-        let half = half
-            .filter(|h| factor % 2 == 0 && (h.width, h.height) == (frame.width.div_ceil(2), frame.height.div_ceil(2)));
+        let half = half.filter(|h| factor % 2 == 0 && ops::is_half_of(h, frame));
         let binned = match half {
             Some(_) if factor == 2 => None,
             Some(h) => ops::bin_frame(h, factor / 2),

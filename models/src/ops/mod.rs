@@ -181,6 +181,13 @@ pub fn bin_frame(frame: &Frame, factor: usize) -> Option<Frame> {
     Frame::new(width, height, planes, frame.encoding).ok()
 }
 
+/// Whether `half` has the size and planes of `frame` binned 2×2 by [`bin_frame`]: what the picture and YOLO check
+/// before reading a shared half plane instead of the frame.
+pub fn is_half_of(half: &Frame, frame: &Frame) -> bool {
+    (half.width, half.height, half.planes.len())
+        == (frame.width.div_ceil(2), frame.height.div_ceil(2), frame.planes.len())
+}
+
 /// [`bin_samples_into`] by 2, the pictures' and YOLO's common case: each whole 2×2 block is
 /// `((a + c) + (b + d)) / 4` (the general path's sums in the general path's order, so the same values), without the
 /// per-sample finiteness bookkeeping; a block whose sum is not finite, and the partial blocks of odd sizes, take the

@@ -33,7 +33,7 @@ pub fn letterbox_all(
     order: CurveOrder,
     threads: usize,
 ) -> Vec<(Vec<f32>, Transform)> {
-    let half = half.filter(|h| is_half_of(h, frame));
+    let half = half.filter(|h| crate::ops::is_half_of(h, frame));
     let one = move |r: &Region| match half {
         Some(h) if reads_half(r, size, order) => letterbox_half(h, *r, size, maps, order),
         _ => letterbox_with(frame, *r, size, maps, order),
@@ -75,12 +75,6 @@ pub const HALF_SCALE: f32 = 0.25;
 /// keeps the preparation of their inputs within the budget around the model (docs/YOLO.md).
 pub fn reads_half(r: &Region, size: usize, order: CurveOrder) -> bool {
     order == CurveOrder::AfterResampling && letterbox_geometry(r.width, r.height, size).0 <= HALF_SCALE
-}
-
-/// Whether `half` has the size and planes of `frame` binned 2×2 ([`crate::ops::bin_frame`]).
-fn is_half_of(half: &Frame, frame: &Frame) -> bool {
-    (half.width, half.height, half.planes.len())
-        == (frame.width.div_ceil(2), frame.height.div_ceil(2), frame.planes.len())
 }
 
 /// [`letterbox_with`] for a region of the frame (in frame pixels) read from `half`, the frame binned 2×2: the region
