@@ -24,8 +24,9 @@
 //! 4096² base64 frame's wall time, the same CPU cycles; the first frame after start is slower (docs/BENCHMARKS.md).
 //! Small blocks are left alone: glibc reuses them without faults.
 //!
-//! **Reuse.** Blocks of 1–32 MiB, a frame's mid-size buffers, are kept when freed (16 at most, 64 MiB in all) and
-//! handed to the next request of their size ([`reuse`]): the same buffers of the next frame then cost no faults.
+//! **Reuse.** Blocks of 1–128 MiB, a frame's buffers, are kept when freed (48 at most, 384 MiB in all) and handed
+//! to the next request of their size, or to a smaller block growing to it ([`reuse`]): the same buffers of the next
+//! frame then cost no faults.
 
 pub mod reuse;
 
@@ -131,6 +132,22 @@ unsafe impl GlobalAlloc for LargeBlocks {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // Growing into a kept size (the INDI framer reserving room for a BLOB's text): a kept block if one fits,
+        // as `alloc` would give, instead of fresh pages from `System`.
+        if new_size > layout.size() {
+            // SAFETY: `GlobalAlloc::realloc`'s caller guarantees that `new_size`, rounded up to the alignment, does
+            // not overflow.
+            let grown = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+            if let Some(p) = reused(grown) {
+                // SAFETY: `p` is a different block of at least `new_size` bytes now owned by the caller; the old
+                // block holds `layout.size()` initialised-or-not bytes and is given up here.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(ptr, p, layout.size());
+                    self.dealloc(ptr, layout);
+                }
+                return p;
+            }
+        }
         // SAFETY: forwarded with the caller's guarantees (a reused block is one of `System`'s).
         let p = unsafe { System.realloc(ptr, layout, new_size) };
         if new_size > layout.size() {
@@ -183,6 +200,30 @@ mod tests {
                 assert!(std::slice::from_raw_parts(z, size).iter().all(|&b| b == 0));
                 a.dealloc(z, layout);
             }
+        }
+        release_free_memory();
+    }
+
+    #[test]
+    fn a_small_block_grown_to_a_kept_size_gets_the_kept_block() {
+        let a = LargeBlocks;
+        // An odd size no other test uses, so the kept block is this test's.
+        let size = (5 << 20) + 3 * 4096;
+        let big = Layout::from_size_align(size, 8).unwrap();
+        let small = Layout::from_size_align(100, 8).unwrap();
+        // SAFETY: every pointer is checked, written within its size and freed with its layout.
+        unsafe {
+            let kept = a.alloc(big);
+            assert!(!kept.is_null());
+            a.dealloc(kept, big);
+            let p = a.alloc(small);
+            p.write_bytes(5, 100);
+            // As the INDI framer reserving room for a BLOB: the kept block, with the small block's bytes.
+            let q = a.realloc(p, small, size);
+            assert_eq!(q, kept, "the kept block is reused instead of fresh pages");
+            assert!(std::slice::from_raw_parts(q, 100).iter().all(|&b| b == 5));
+            q.write_bytes(6, size);
+            a.dealloc(q, big);
         }
         release_free_memory();
     }

@@ -2,28 +2,36 @@
 //! already faulted in.
 //!
 //! Why: glibc gives every block of at least its mmap threshold (fixed at 1 MiB, [`super::MMAP_THRESHOLD`]) a mapping
-//! of its own and unmaps it when freed, so each frame faults in all of its mid-size buffers again: at 4096² the 2×2
-//! binned frame (16 MiB), the picture's pixels (12 MiB), ten model inputs (1.2 MiB each). On the project's VM a
-//! fault costs ~2 µs a 4 KiB page, and huge pages were sometimes far slower (the binned frame took 8–16 ms in most
-//! frames and 41–118 ms in some). Camera frames keep their size all night, so the same sizes come back every frame:
-//! the YOLO benchmark's overhead around the model at 4096² fell from 98–114 ms to 52–66 ms when glibc was allowed to
-//! reuse such blocks (docs/YOLO.md). Letting glibc do it (a higher mmap threshold) is what fragmented its arenas
-//! before (`super`'s docs); here only whole blocks are kept, at most [`SLOTS`] of them and [`MAX_BYTES`] in all, and
-//! a block is handed out only for a request of its own size or up to a quarter smaller, so nothing fragments and the
-//! memory held is bounded. [`super::release_free_memory`] empties the cache.
+//! of its own and unmaps it when freed, so each frame faults in all of its large buffers again: at 4096² the BLOB's
+//! base64 text (44 MB) and bytes (32 MB), the 2×2 binned frame (16 MiB), the naive detector's planes, the picture's
+//! pixels (12 MiB), ten model inputs (1.2 MiB each). On the project's VM a fault costs ~2 µs a 4 KiB page, and huge
+//! pages were sometimes far slower (the binned frame took 8–16 ms in most frames and 41–118 ms in some). Camera
+//! frames keep their size all night, so the same sizes come back every frame: the YOLO benchmark's overhead around
+//! the model at 4096² fell from 98–114 ms to 52–66 ms when glibc was allowed to reuse blocks of 1–32 MiB
+//! (docs/YOLO.md). With only those kept, zeroing fresh pages was still ~30 % of the reader's and the worker's CPU on a
+//! 4096² frame received as base64 (`perf`, seventh session); keeping blocks up to [`MAX_BLOCK`] took the naive frame
+//! from 490 to 241 ms and the YOLO frame from 499 to 241 ms (medians of 6, the two builds alternating on the same
+//! frames, docs/BENCHMARKS.md), for a high-water mark 27–50 MB higher.
+//!
+//! Letting glibc do it (a higher mmap threshold) is what fragmented its arenas before (`super`'s docs); here only
+//! whole blocks are kept, at most [`SLOTS`] of them and [`MAX_BYTES`] in all, and a block is handed out only for a
+//! request of its own size or up to a quarter smaller, so nothing fragments and the memory held is bounded: while
+//! frames arrive back to back the driver holds about one frame's peak, and the worker empties the cache
+//! ([`super::release_free_memory`]) after two seconds without a frame.
 
 use std::alloc::Layout;
 use std::sync::Mutex;
 
 /// Smallest block kept: glibc's mmap threshold (smaller blocks are reused from its arenas without faults anyway).
 pub const MIN_BLOCK: usize = super::MMAP_THRESHOLD as usize;
-/// Largest block kept: larger ones (a frame's BLOB text, a frame's samples) would crowd out the rest; the frame's
-/// samples are reused by `dso_models::decode::raw::recycle` instead.
-pub const MAX_BLOCK: usize = 32 << 20;
-/// Most bytes held in kept blocks.
-pub const MAX_BYTES: usize = 64 << 20;
+/// Largest block kept: a 6248×4176 frame's samples as floats (104 MB) or its BLOB's base64 text (70 MB); larger
+/// frames' blocks go back to the system. (A frame's samples are reused by `dso_models::decode::raw::recycle`.)
+pub const MAX_BLOCK: usize = 128 << 20;
+/// Most bytes held in kept blocks: a 4096² frame's buffers with room to spare (the driver's high-water mark with
+/// them was 290–294 MB, docs/BENCHMARKS.md).
+pub const MAX_BYTES: usize = 384 << 20;
 /// Most blocks held.
-pub const SLOTS: usize = 16;
+pub const SLOTS: usize = 48;
 
 /// One kept block: where, and the layout it was freed with.
 #[derive(Clone, Copy, Debug)]
@@ -181,15 +189,16 @@ mod tests {
             }
 
             // Never more than MAX_BYTES or SLOTS: the oldest go first.
-            let sizes = [20 << 20, 20 << 20, 20 << 20, 20 << 20, 1 << 20];
+            let sizes = [100 << 20, 100 << 20, 100 << 20, 100 << 20, 1 << 20];
             let given: Vec<_> = sizes.iter().map(|&s| block(s)).collect();
             for &(p, l) in &given {
                 assert!(c.put(p, l, free));
                 assert!(c.bytes() <= MAX_BYTES);
             }
-            assert_eq!(c.bytes(), (60 << 20) + (1 << 20), "the first 20 MiB block was freed");
+            const { assert!(4 * (100 << 20) > MAX_BYTES && 3 * (100 << 20) + (1 << 20) <= MAX_BYTES) };
+            assert_eq!(c.bytes(), (300 << 20) + (1 << 20), "the first 100 MiB block was freed");
             assert_eq!(
-                c.take(Layout::from_size_align(20 << 20, 16).unwrap()),
+                c.take(Layout::from_size_align(100 << 20, 16).unwrap()),
                 Some(given[1].0),
                 "closest size, oldest"
             );
