@@ -142,6 +142,14 @@ impl Model {
         if threads > 0 {
             builder = builder.with_intra_threads(threads).map_err(|e| session(&e))?;
         }
+        // ONNX Runtime's threads spin while a run is going on (what keeps each run fast), and by default go on
+        // spinning for a while after it returns, taking the cores from whatever comes next: YOLO's next tile input,
+        // the annotated picture's JPEG after the last run, the camera driver and indiserver on a Raspberry Pi. Here
+        // they stop when the run returns. YOLO at 4096² (docs/YOLO.md, seventh session): the work around the model
+        // 49–66 → 32–47 ms, the model alone unchanged within the noise; XRAI and Pix2Pix no slower
+        // (`--bench heatmaps`). Turning spinning off altogether (`session.intra_op.allow_spinning` 0) had made
+        // the model ~20 % slower (sixth session).
+        builder = builder.with_config_entry("session.force_spinning_stop", "1").map_err(|e| session(&e))?;
         let session = builder.commit_from_file(path).map_err(|e| fail(ModelProblem::NotLoadable(e.to_string())))?;
         let inputs = session.inputs().iter().map(|i| Port::of(i.name(), i.dtype())).collect();
         let outputs = session.outputs().iter().map(|o| Port::of(o.name(), o.dtype())).collect();
