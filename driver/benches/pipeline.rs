@@ -24,10 +24,7 @@ fn driver_case(fits: &[u8], memfd: bool) -> (f64, f64) {
     // The frames are generated, with no real sky to solve (as `installers/demo.sh` does, the plate solve is off).
     d.time_frames();
     let inline = camera_blob_one_line("CCD Simulator", ".fits", fits);
-    let attached = format!(
-        "<setBLOBVector device=\"CCD Simulator\" name=\"CCD1\" state=\"Ok\"><oneBLOB name=\"CCD1\" size=\"{0}\" format=\".fits\" len=\"{0}\" attached=\"true\"/></setBLOBVector>\n",
-        fits.len()
-    );
+    let attached = camera_blob_attached("CCD Simulator", ".fits", fits.len());
     let mut times = Vec::new();
     for _ in 0..ROUNDS {
         if !memfd {

@@ -20,12 +20,6 @@ fn env_or<T: std::str::FromStr>(key: &str, default: T) -> T {
     std::env::var(key).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// A line of `/proc/PID/status` (`VmHWM:`, `VmRSS:`).
-fn status(d: &Driver, key: &str) -> String {
-    let s = std::fs::read_to_string(format!("/proc/{}/status", d.child.id())).unwrap_or_default();
-    s.lines().find_map(|l| l.strip_prefix(key)).map_or_else(String::new, |v| v.trim().to_owned())
-}
-
 fn main() {
     let Ok(drivers) = std::env::var("DRIVERS") else {
         eprintln!("usage: DRIVERS=/path/a:/path/b [SIZE=4096] [ROUNDS=6] [MEMFD=1] [DET=YOLO] ab_drivers");
@@ -37,11 +31,7 @@ fn main() {
     let sky = Sky::render(size, size, (size as f32 * 0.6, size as f32 * 0.4), size as f32 / 60.0, 5);
     let fits = sky.to_fits();
     let inline = camera_blob_one_line("CCD Simulator", ".fits", &fits);
-    let attached = format!(
-        "<setBLOBVector device=\"CCD Simulator\" name=\"CCD1\" state=\"Ok\"><oneBLOB name=\"CCD1\" size=\"{0}\" \
-         format=\".fits\" len=\"{0}\" attached=\"true\"/></setBLOBVector>\n",
-        fits.len()
-    );
+    let attached = camera_blob_attached("CCD Simulator", ".fits", fits.len());
     let mut started: Vec<Driver> = drivers
         .iter()
         .map(|path| {
@@ -72,7 +62,7 @@ fn main() {
             std::thread::sleep(Duration::from_millis(pause));
         }
     }
-    let now: Vec<(String, String)> = started.iter().map(|d| (status(d, "VmHWM:"), status(d, "VmRSS:"))).collect();
+    let now: Vec<(f64, f64)> = started.iter().map(|d| (d.peak_rss_mib(), d.memory_mib("VmRSS:"))).collect();
     std::thread::sleep(Duration::from_secs(3));
     let transport = if memfd { "memfd" } else { "base64" };
     println!("{size}×{size} 16-bit, {transport}, {rounds} rounds after a warm-up");
@@ -81,10 +71,11 @@ fn main() {
         sorted.sort_by(f64::total_cmp);
         let each: Vec<String> = t.iter().map(|ms| format!("{ms:.0}")).collect();
         println!(
-            "{path}: median {:.0} ms (frames {}); high-water {hwm}, RSS {rss} after the last frame, {} 3 s later",
+            "{path}: median {:.0} ms (frames {}); high-water {hwm:.0} MiB, RSS {rss:.0} MiB after the last frame, \
+             {:.0} MiB 3 s later",
             sorted[sorted.len() / 2],
             each.join(", "),
-            status(d, "VmRSS:")
+            d.memory_mib("VmRSS:")
         );
     }
 }

@@ -59,10 +59,7 @@ fn attached_blob_over_scm_rights_is_analysed() {
     let sky = galaxy_sky();
     let fits = sky.to_fits();
     let fd = memfd_with(&fits);
-    let xml = format!(
-        "<setBLOBVector device=\"CCD Simulator\" name=\"CCD1\" state=\"Ok\"><oneBLOB name=\"CCD1\" size=\"{0}\" format=\".fits\" len=\"{0}\" attached=\"true\"/></setBLOBVector>\n",
-        fits.len()
-    );
+    let xml = camera_blob_attached("CCD Simulator", ".fits", fits.len());
     d.send_with_fd(&xml, &fd);
     drop(fd);
     let m = d.peer.wait(secs(20), ok_results);

@@ -108,10 +108,15 @@ impl Driver {
 
     /// Peak resident memory of the process, in MiB (VmHWM).
     pub fn peak_rss_mib(&self) -> f64 {
+        self.memory_mib("VmHWM:")
+    }
+
+    /// A memory line of the process's `/proc/PID/status` (`VmHWM:`, `VmRSS:`…), in MiB; 0 when it cannot be read.
+    pub fn memory_mib(&self, key: &str) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .find_map(|l| l.strip_prefix(key))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
             .map_or(0.0, |kb| kb / 1024.0)
     }

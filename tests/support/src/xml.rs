@@ -72,6 +72,14 @@ pub fn camera_blob_one_line(device: &str, format: &str, data: &[u8]) -> String {
     )
 }
 
+/// A `setBLOBVector` from a camera whose `len` bytes come as an attached descriptor (`attached="true"`, an empty
+/// element), as indiserver 1.9.7–1.9.9 forwards a BLOB to a snooping driver; send it with `Driver::send_with_fd`.
+pub fn camera_blob_attached(device: &str, format: &str, len: usize) -> String {
+    format!(
+        "<setBLOBVector device=\"{device}\" name=\"CCD1\" state=\"Ok\"><oneBLOB name=\"CCD1\" size=\"{len}\" format=\"{format}\" len=\"{len}\" attached=\"true\"/></setBLOBVector>\n"
+    )
+}
+
 /// The same, as a libindi driver writes it: `enclen` and 72-column lines.
 pub fn camera_blob_72(device: &str, format: &str, data: &[u8]) -> String {
     use base64::Engine;
