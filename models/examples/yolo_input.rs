@@ -17,7 +17,7 @@ use std::io::Write;
 use dso_models::decode::{decode, format_from_path, Limits};
 use dso_models::yolo::preprocess::{self, CurveOrder, Map};
 use dso_models::yolo::tiling::{self, TilePlan};
-use dso_models::yolo::{curve, stretch_curves, YoloParams};
+use dso_models::yolo::{curve_map, stretch_curves, YoloParams};
 
 /// Writes a C-order little-endian `float32` `.npy` file (format version 1) of the given shape.
 fn write_npy(path: &str, shape: &[usize], data: &[f32]) -> std::io::Result<()> {
@@ -51,8 +51,8 @@ fn main() -> Result<(), Box<dyn Error>> {
         Some(other) => return Err(format!("expected before or after, got {other}").into()),
     };
     let frame = decode(&std::fs::read(input)?, &format_from_path(input), &Limits::default())?;
-    let curves: Vec<_> = stretch_curves(&frame).into_iter().map(curve).collect();
-    let maps: Vec<&Map> = curves.iter().map(|c| c as &Map).collect();
+    let curves: Vec<_> = stretch_curves(&frame).into_iter().map(curve_map).collect();
+    let maps: Vec<&Map> = curves.iter().map(|c| &**c).collect();
     let regions = tiling::regions(frame.width, frame.height, size, &TilePlan::default());
     // Regions shrunk 4× or more are read from the frame binned 2×2, as the detector reads them.
     let half = dso_models::ops::bin_frame(&frame, 2);

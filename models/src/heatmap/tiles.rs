@@ -104,7 +104,18 @@ pub fn resize_map(values: &[f32], (w, h): (usize, usize), (out_w, out_h): (usize
     let mut out = vec![0.0; out_w * out_h];
     let whole = Region { x: 0, y: 0, width: w, height: h };
     let (wx, wy) = (resize_weights(w, out_w), resize_weights(h, out_h));
-    resample_into(values, w, whole, &wx, &wy, &mut out, out_w, (0, 0), &|v| v, CurveOrder::AfterResampling);
+    resample_into(
+        values,
+        w,
+        whole,
+        &wx,
+        &wy,
+        &mut out,
+        out_w,
+        (0, 0),
+        &|_: &mut [f32]| {},
+        CurveOrder::AfterResampling,
+    );
     out
 }
 
@@ -129,8 +140,8 @@ impl<'a> TileSource<'a> {
 
     /// The model input for one tile ([`extract`] with the frame's stretch).
     pub fn input(&self, tile: Region) -> Vec<f32> {
-        let curves: Vec<_> = self.stretch.iter().map(|p| crate::yolo::curve(*p)).collect();
-        let maps: Vec<&Map> = curves.iter().map(|c| c as &Map).collect();
+        let curves: Vec<_> = self.stretch.iter().map(|p| crate::yolo::curve_map(*p)).collect();
+        let maps: Vec<&Map> = curves.iter().map(|c| &**c).collect();
         extract(self.frame, tile, &maps)
     }
 }

@@ -199,8 +199,8 @@ impl YoloDetector {
     /// stretched if the frame is linear, letterboxed. Regions shrunk 4× or more are read from `half()`, the frame
     /// binned 2×2 ([`preprocess::reads_half`]); the stretch curves are always estimated on the frame itself.
     fn inputs(&self, frame: &Frame, half: Half<'_>) -> (Vec<preprocess::Region>, Vec<(Vec<f32>, Transform)>) {
-        let curves: Vec<_> = stretch_curves(frame).into_iter().map(curve).collect();
-        let maps: Vec<&Map> = curves.iter().map(|c| c as &Map).collect();
+        let curves: Vec<_> = stretch_curves(frame).into_iter().map(curve_map).collect();
+        let maps: Vec<&Map> = curves.iter().map(|c| &**c).collect();
         let (size, order) = (self.model.size, self.params.curve_order);
         let regions = tiling::regions(frame.width, frame.height, size, &self.params.tiles);
         let half = if regions.iter().any(|r| preprocess::reads_half(r, size, order)) { half() } else { None };
@@ -250,6 +250,19 @@ pub fn stretch_curves(frame: &Frame) -> Vec<Option<StretchParams>> {
     match frame.encoding {
         Encoding::Stretched => vec![None; frame.planes.len()],
         Encoding::Linear => frame.planes.iter().map(|p| Some(stretch::auto_params(p))).collect(),
+    }
+}
+
+/// [`curve`] as the [`Map`] the model inputs are made with (a row at a time), boxed so that the planes of a frame can
+/// carry different kinds.
+pub fn curve_map(p: Option<StretchParams>) -> Box<Map> {
+    match p {
+        None => Box::new(preprocess::each(|v| v.clamp(0.0, 1.0))),
+        Some(p) => {
+            let (shadows, midtones) = (p.shadows, p.midtones);
+            let range = (1.0 - shadows).max(f32::EPSILON);
+            Box::new(preprocess::each(move |v| stretch::mtf(midtones, ((v - shadows) / range).clamp(0.0, 1.0))))
+        }
     }
 }
 
@@ -322,5 +335,16 @@ mod tests {
         assert!(c(0.02) > 0.1 && c(0.5) > c(0.02));
         let st = Frame::new(1, 1, vec![vec![0.3]], Encoding::Stretched).unwrap();
         assert_eq!(curve(stretch_curves(&st)[0])(0.3), 0.3);
+    }
+
+    #[test]
+    fn the_row_map_gives_the_curve_of_every_value() {
+        let values: Vec<f32> = (-20..140).map(|i| i as f32 / 100.0).collect();
+        for p in [None, Some(StretchParams { shadows: 0.05, midtones: 0.02 }), Some(stretch::auto_params(&values))] {
+            let mut row = values.clone();
+            curve_map(p)(&mut row);
+            let want: Vec<f32> = values.iter().map(|&v| curve(p)(v)).collect();
+            assert_eq!(row, want, "{p:?}");
+        }
     }
 }

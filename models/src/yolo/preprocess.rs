@@ -17,8 +17,16 @@ use dso_plugin_api::Frame;
 /// Grey of the letterbox padding (ultralytics' `LetterBox` default, 114 of 255).
 pub const PAD: f32 = 114.0 / 255.0;
 
-/// A value map applied after resampling (shareable between the threads that prepare tiles).
-pub type Map = dyn Fn(f32) -> f32 + Sync;
+/// A value map applied to a row of values in place (shareable between the threads that prepare tiles). A row at a
+/// time, not a value at a time through a pointer: the map's arithmetic (the stretch curve's division) is then
+/// inlined into one loop that the compiler vectorises, where one call per model-input value was the largest single
+/// cost of preparing a tile (a quarter of it; docs/YOLO.md).
+pub type Map = dyn Fn(&mut [f32]) + Sync;
+
+/// A function of one value as a [`Map`].
+pub fn each(f: impl Fn(f32) -> f32 + Sync) -> impl Fn(&mut [f32]) + Sync {
+    move |row: &mut [f32]| row.iter_mut().for_each(|v| *v = f(*v))
+}
 
 /// [`letterbox`] for several regions, spread over up to `threads` threads (tiles of a large frame are independent;
 /// preparing them all before the model runs keeps ONNX Runtime's own threads alone on the cores afterwards).
@@ -205,6 +213,7 @@ pub fn resample_into(
     // to 320 px on one thread: 88 → 40 ms).
     let mut acc = vec![0.0f32; r.width];
     let mut mapped = vec![0.0f32; if before { r.width } else { 0 }];
+    let fixed = Taps::of(wx, r.width);
     for (oyi, (y0, wys)) in wy.iter().enumerate() {
         if wys.is_empty() {
             acc.fill(0.0);
@@ -212,19 +221,82 @@ pub fn resample_into(
         for (k, &wyk) in wys.iter().enumerate() {
             let mut src = &plane[(r.y + y0 + k) * frame_width + r.x..][..r.width];
             if before {
-                mapped.iter_mut().zip(src).for_each(|(m, v)| *m = map(finite(*v)));
+                mapped.iter_mut().zip(src).for_each(|(m, v)| *m = finite(*v));
+                map(&mut mapped);
                 src = &mapped;
             }
+            // Each sample made finite here, so that a non-finite one counts as 0 and nothing else (the padded taps
+            // of `fixed` read neighbours of a window with weight 0).
             if k == 0 {
-                acc.iter_mut().zip(src).for_each(|(a, p)| *a = wyk * p);
+                acc.iter_mut().zip(src).for_each(|(a, p)| *a = wyk * finite(*p));
             } else {
-                acc.iter_mut().zip(src).for_each(|(a, p)| *a += wyk * p);
+                acc.iter_mut().zip(src).for_each(|(a, p)| *a += wyk * finite(*p));
             }
         }
         let dst = &mut out[(oy + oyi) * stride + ox..][..nw];
-        for (d, (x0, wxs)) in dst.iter_mut().zip(wx) {
-            let v: f32 = wxs.iter().zip(&acc[*x0..]).map(|(w, p)| w * p).sum();
-            *d = if before { v } else { map(finite(v)) };
+        match &fixed {
+            Taps::Four(t) => t.apply(&acc, dst),
+            Taps::Eight(t) => t.apply(&acc, dst),
+            Taps::Any => {
+                for (d, (x0, wxs)) in dst.iter_mut().zip(wx) {
+                    *d = wxs.iter().zip(&acc[*x0..]).map(|(w, p)| w * p).sum();
+                }
+            }
+        }
+        if !before {
+            dst.iter_mut().for_each(|d| *d = finite(*d));
+            map(dst);
+        }
+    }
+}
+
+/// The horizontal weights with one fixed number of taps, when every window fits it: the inner loop is then a
+/// straight run of multiply-adds, not a walk over a short vector of its own for every model-input pixel.
+enum Taps {
+    Four(FixedTaps<4>),
+    Eight(FixedTaps<8>),
+    Any,
+}
+
+impl Taps {
+    fn of(w: &Weights, n_in: usize) -> Self {
+        let most = w.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+        match most {
+            1..=4 => FixedTaps::new(w, n_in).map_or(Self::Any, Self::Four),
+            5..=8 => FixedTaps::new(w, n_in).map_or(Self::Any, Self::Eight),
+            _ => Self::Any,
+        }
+    }
+}
+
+/// Windows of exactly `T` inputs: each starts early enough to end within the row, its weights padded with zeros
+/// where the true window is shorter. The zeros change no sum (finite × 0 adds 0; [`resample_into`] makes every
+/// sample finite first).
+struct FixedTaps<const T: usize> {
+    starts: Vec<usize>,
+    weights: Vec<[f32; T]>,
+}
+
+impl<const T: usize> FixedTaps<T> {
+    fn new(w: &Weights, n_in: usize) -> Option<Self> {
+        if n_in < T {
+            return None;
+        }
+        let (mut starts, mut weights) = (Vec::with_capacity(w.len()), Vec::with_capacity(w.len()));
+        for (first, ws) in w {
+            let start = (*first).min(n_in - T);
+            let mut padded = [0.0; T];
+            padded[first - start..][..ws.len()].copy_from_slice(ws);
+            starts.push(start);
+            weights.push(padded);
+        }
+        Some(Self { starts, weights })
+    }
+
+    fn apply(&self, acc: &[f32], dst: &mut [f32]) {
+        for ((d, &start), w) in dst.iter_mut().zip(&self.starts).zip(&self.weights) {
+            let src: &[f32; T] = acc[start..start + T].try_into().expect("T inputs");
+            *d = w.iter().zip(src).fold(-0.0, |s, (w, p)| s + w * p);
         }
     }
 }
@@ -306,7 +378,7 @@ mod tests {
             }
         }
         let f = Frame::new(4, 2, vec![vec![0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0]], Encoding::Stretched).unwrap();
-        let (t, tr) = letterbox(&f, Region { x: 0, y: 0, width: 4, height: 2 }, 2, &[&id]);
+        let (t, tr) = letterbox(&f, Region { x: 0, y: 0, width: 4, height: 2 }, 2, &[&each(id)]);
         // 4×2 → 2×1, padded top by 0 (size 2, nh 1, pad (2-1)/2 = 0)
         assert!((t[0] - 0.5).abs() < 1e-6 && (t[1] - 0.5).abs() < 1e-6);
         assert_eq!(t[2], PAD);
@@ -319,14 +391,16 @@ mod tests {
         let f = Frame::new(2, 1, vec![vec![0.0, 1.0]], Encoding::Linear).unwrap();
         let square = |v: f32| v * v;
         let r = Region { x: 0, y: 0, width: 2, height: 1 };
-        let (after, _) = letterbox_with(&f, r, 1, &[&square], CurveOrder::AfterResampling);
-        let (before, _) = letterbox_with(&f, r, 1, &[&square], CurveOrder::BeforeResampling);
+        let (after, _) = letterbox_with(&f, r, 1, &[&each(square)], CurveOrder::AfterResampling);
+        let (before, _) = letterbox_with(&f, r, 1, &[&each(square)], CurveOrder::BeforeResampling);
         assert!((after[0] - 0.25).abs() < 1e-6, "{after:?}");
         assert!((before[0] - 0.5).abs() < 1e-6, "{before:?}");
         // NaN pixels count as 0 in both orders
         let f = Frame::new(2, 1, vec![vec![f32::NAN, 1.0]], Encoding::Linear).unwrap();
-        let (before, _) = letterbox_with(&f, r, 1, &[&square], CurveOrder::BeforeResampling);
+        let (before, _) = letterbox_with(&f, r, 1, &[&each(square)], CurveOrder::BeforeResampling);
         assert!((before[0] - 0.5).abs() < 1e-6, "{before:?}");
+        let (after, _) = letterbox_with(&f, r, 1, &[&each(square)], CurveOrder::AfterResampling);
+        assert!((after[0] - 0.25).abs() < 1e-6, "{after:?}");
     }
 
     #[test]
@@ -336,13 +410,32 @@ mod tests {
         let square = |v: f32| v * v;
         let affine = |v: f32| 0.2 + 0.5 * v;
         // 24×16 in a 32 input: not resampled, so the order cannot matter
-        let a = letterbox_with(&f, r, 32, &[&square], CurveOrder::AfterResampling);
-        let b = letterbox_with(&f, r, 32, &[&square], CurveOrder::BeforeResampling);
+        let a = letterbox_with(&f, r, 32, &[&each(square)], CurveOrder::AfterResampling);
+        let b = letterbox_with(&f, r, 32, &[&each(square)], CurveOrder::BeforeResampling);
         assert_eq!(a, b);
         // shrunk 3×: an affine map commutes with averaging
-        let (a, _) = letterbox_with(&f, r, 8, &[&affine], CurveOrder::AfterResampling);
-        let (b, _) = letterbox_with(&f, r, 8, &[&affine], CurveOrder::BeforeResampling);
+        let (a, _) = letterbox_with(&f, r, 8, &[&each(affine)], CurveOrder::AfterResampling);
+        let (b, _) = letterbox_with(&f, r, 8, &[&each(affine)], CurveOrder::BeforeResampling);
         assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-5));
+    }
+
+    #[test]
+    fn fixed_taps_give_each_window_its_weighted_sum() {
+        let acc: Vec<f32> = (0..2048).map(|i| ((i * 7919) % 1000) as f32 / 1000.0).collect();
+        for (n_in, n_out) in [(788, 320), (2048, 320), (9, 4), (5, 5)] {
+            let w = area_weights(n_in, n_out);
+            let want: Vec<f32> =
+                w.iter().map(|(x0, ws)| ws.iter().zip(&acc[*x0..]).map(|(w, p)| w * p).sum()).collect();
+            let mut got = vec![f32::NAN; n_out];
+            match Taps::of(&w, n_in) {
+                Taps::Four(t) => t.apply(&acc, &mut got),
+                Taps::Eight(t) => t.apply(&acc, &mut got),
+                Taps::Any => panic!("{n_in} → {n_out} has at most 8 taps"),
+            }
+            assert_eq!(got, want, "{n_in} → {n_out}");
+        }
+        // wider windows than eight taps keep the general walk
+        assert!(matches!(Taps::of(&area_weights(100, 9), 100), Taps::Any));
     }
 
     #[test]
@@ -350,8 +443,8 @@ mod tests {
         let f =
             Frame::new(50, 40, vec![(0..2000).map(|i| (i % 97) as f32 / 97.0).collect()], Encoding::Stretched).unwrap();
         let rs = [Region { x: 0, y: 0, width: 50, height: 40 }, Region { x: 10, y: 5, width: 20, height: 20 }];
-        let a = letterbox_all(&f, None, &rs, 16, &[&id], CurveOrder::AfterResampling, 1);
-        let b = letterbox_all(&f, None, &rs, 16, &[&id], CurveOrder::AfterResampling, 2);
+        let a = letterbox_all(&f, None, &rs, 16, &[&each(id)], CurveOrder::AfterResampling, 1);
+        let b = letterbox_all(&f, None, &rs, 16, &[&each(id)], CurveOrder::AfterResampling, 2);
         assert_eq!(a, b);
         assert_eq!(a.len(), 2);
     }
@@ -375,8 +468,8 @@ mod tests {
             (Region { x: 0, y: 0, width: w, height: h }, Region { x: 51, y: 33, width: 120, height: 96 });
         for r in [whole, tile] {
             assert!(reads_half(&r, 24, after), "{r:?}");
-            let full = letterbox_with(&f, r, 24, &[&id], after);
-            let both = letterbox_all(&f, Some(&half), &[r], 24, &[&id], after, 1).remove(0);
+            let full = letterbox_with(&f, r, 24, &[&each(id)], after);
+            let both = letterbox_all(&f, Some(&half), &[r], 24, &[&each(id)], after, 1).remove(0);
             // Odd region corners widen the region by a frame pixel: at the square's 0.4 step that moves an input
             // pixel by up to a fifth of it; elsewhere the inputs agree closely.
             let diffs: Vec<f32> = full.0.iter().zip(&both.0).map(|(a, b)| (a - b).abs()).collect();
@@ -396,15 +489,15 @@ mod tests {
         assert!(!reads_half(&small, 24, after));
         assert!(!reads_half(&whole, 24, CurveOrder::BeforeResampling));
         let other = crate::ops::bin_frame(&half, 2).unwrap();
-        let got = letterbox_all(&f, Some(&other), &[whole], 24, &[&id], after, 1).remove(0);
-        assert_eq!(got, letterbox_with(&f, whole, 24, &[&id], after));
+        let got = letterbox_all(&f, Some(&other), &[whole], 24, &[&each(id)], after, 1).remove(0);
+        assert_eq!(got, letterbox_with(&f, whole, 24, &[&each(id)], after));
     }
 
     #[test]
     fn mono_is_repeated_and_transform_maps_back() {
         let f = Frame::new(8, 8, vec![(0..64).map(|i| i as f32 / 64.0).collect()], Encoding::Stretched).unwrap();
         let r = Region { x: 4, y: 0, width: 4, height: 8 };
-        let (t, tr) = letterbox(&f, r, 8, &[&id]);
+        let (t, tr) = letterbox(&f, r, 8, &[&each(id)]);
         assert_eq!(&t[0..64], &t[64..128]);
         assert_eq!(&t[0..64], &t[128..192]);
         // region 4×8 in an 8×8 input: no scaling, 2 px padding left and right
