@@ -2,9 +2,11 @@
 //! itself spends in the same model calls, and the same pipeline written in Python (numpy + OpenCV + onnxruntime,
 //! `dso_training.tools.bench_yolo`, same tiling), side by side.
 //!
-//! End to end is FITS bytes → [`dso_models::decode`] → [`dso_detector::pipeline::analyse_frame`] (detection at the
-//! default settings: whole-frame pass + tiles, NMS, selection, annotated JPEG binned to the default picture size
-//! `DSO_SETTINGS.PICTURE_SIZE`), in one process with the model loaded once, as the driver's worker does. "Model
+//! End to end is FITS bytes → [`dso_models::decode::decode_with_half`] (the samples and their 2×2 binning in one
+//! pass) → [`dso_detector::pipeline::analyse_frame_with_half`] (detection at the default settings: the whole-frame
+//! pass and the tiles, NMS, selection, annotated JPEG binned to the default picture size
+//! `DSO_SETTINGS.PICTURE_SIZE`), in one process with the model loaded once, as the driver's worker does
+//! ([`dso_detector::pipeline::analyse`]). "Model
 //! alone" is the same frame's model runs with nothing else working ([`YoloDetector::model_alone`]), measured
 //! right after each end-to-end frame; the overhead is end to end minus that. "Within" is the sum of `Session::run`
 //! times inside the pipeline, which work running beside the model (the picture) lengthens. Each case runs `ROUNDS`
@@ -13,7 +15,7 @@
 use std::time::Instant;
 
 use dso_detector::naming::Naming;
-use dso_detector::pipeline::{analyse_frame, Origin, Outputs, Source};
+use dso_detector::pipeline::{analyse_frame_with_half, Origin, Outputs, Source};
 use dso_detector::report::Selection;
 use dso_models::decode;
 use dso_models::yolo::YoloDetector;
@@ -51,9 +53,10 @@ fn rust_case(det: &mut YoloDetector, fits: &[u8]) -> Case {
     let limits = decode::Limits::default();
     let once = |det: &mut YoloDetector| {
         let t = Instant::now();
-        let frame = decode::decode(fits, ".fits", &limits).expect("decode");
+        let (frame, half) = decode::decode_with_half(fits, ".fits", &limits).expect("decode");
         let decoded = t.elapsed().as_secs_f64() * 1000.0;
-        let a = analyse_frame(&frame, &source, det, Selection::default(), outputs, &Naming::off()).expect("analyse");
+        let a = analyse_frame_with_half(&frame, half, &source, det, Selection::default(), outputs, &Naming::off())
+            .expect("analyse");
         assert!(a.annotated.is_some());
         let e2e = t.elapsed().as_secs_f64() * 1000.0;
         let s = det.last_stats();

@@ -128,8 +128,9 @@ pub fn analyse(
     naming: &Naming,
     limits: &decode::Limits,
 ) -> Result<Analysis, PipelineError> {
-    let frame = decode::decode(bytes, &source.format, limits)?;
-    let analysis = analyse_frame(&frame, source, detector, selection, outputs, naming);
+    // A camera's plain mono FITS comes with its 2×2 binning, made by the decoder in the same pass.
+    let (frame, half) = decode::decode_with_half(bytes, &source.format, limits)?;
+    let analysis = analyse_frame_with_half(&frame, half, source, detector, selection, outputs, naming);
     // The next frame's samples go into this one's memory (`decode::raw::recycle`).
     decode::raw::recycle(frame);
     analysis
@@ -144,10 +145,28 @@ pub fn analyse_frame(
     outputs: Outputs,
     naming: &Naming,
 ) -> Result<Analysis, PipelineError> {
+    analyse_frame_with_half(frame, None, source, detector, selection, outputs, naming)
+}
+
+/// [`analyse_frame`] with the frame binned 2×2 already made (by [`decode::decode_with_half`]); `None` to have it
+/// made here when needed. A `half` of another size is ignored.
+pub fn analyse_frame_with_half(
+    frame: &Frame,
+    half: Option<Frame>,
+    source: &Source,
+    detector: &mut dyn Detector,
+    selection: Selection,
+    outputs: Outputs,
+    naming: &Naming,
+) -> Result<Analysis, PipelineError> {
     let name = detector.name().to_owned();
-    // The frame binned 2×2, made once by whichever side asks first (the other waits for it): the picture of a
-    // large frame starts from it, and so do detectors that read a large frame at a reduced scale (YOLO).
+    // The frame binned 2×2, made once by whichever side asks first (the other waits for it), unless the decoder
+    // made it: the picture of a large frame starts from it, and so do detectors that read a large frame at a
+    // reduced scale (YOLO).
     let half_cell = OnceLock::new();
+    if let Some(h) = half.filter(|h| ops::is_half_of(h, frame)) {
+        let _ = half_cell.set(Some(h));
+    }
     let half = || half_cell.get_or_init(|| ops::bin_frame(frame, 2)).as_ref();
     let picture_from_half = annotate::preview_factor(frame.width, frame.height, outputs.max_side) % 2 == 0;
     // What does not depend on the detections — the quality measures and the annotated image's stretched picture —

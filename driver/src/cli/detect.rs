@@ -15,7 +15,7 @@ use super::batch::{self, Shard};
 use super::{ensure_dir, files};
 use crate::indi::format_timestamp;
 use crate::naming::{self, Naming};
-use crate::pipeline::{analyse_frame, Analysis, Origin, Outputs, PipelineError, Source};
+use crate::pipeline::{analyse_frame_with_half, Analysis, Origin, Outputs, PipelineError, Source};
 use crate::report::{Selection, DEFAULT_CONFIDENCE, DEFAULT_MAX_DETECTIONS};
 
 /// Arguments of `dso-detect detect`.
@@ -128,9 +128,9 @@ pub fn analyse_file(
         timestamp: format_timestamp(SystemTime::now()),
         received: Instant::now(),
     };
-    let frame = decode::decode(&bytes, &source.format, &decode::Limits::default())?;
+    let (frame, half) = decode::decode_with_half(&bytes, &source.format, &decode::Limits::default())?;
     drop(bytes);
-    let mut an = analyse_frame(&frame, &source, detector, selection, outputs, &naming_args.naming())?;
+    let mut an = analyse_frame_with_half(&frame, half, &source, detector, selection, outputs, &naming_args.naming())?;
     if let Some(pending) = an.pending.take() {
         match naming::solve_pending(&pending, &naming_args.solver()) {
             Ok(solved) => {

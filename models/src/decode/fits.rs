@@ -47,6 +47,22 @@ pub fn decode_fits(bytes: &[u8], limits: &Limits) -> Result<Frame, DecodeError> 
 
 /// [`decode_fits`], with the fast conversion of [`raw`] allowed or not (tests compare the two paths).
 pub(super) fn decode_fits_with(bytes: &[u8], limits: &Limits, allow_fast: bool) -> Result<Frame, DecodeError> {
+    decode_fits_parts(bytes, limits, allow_fast, false).map(|(frame, _)| frame)
+}
+
+/// [`decode_fits`], and with `want_half` the frame binned 2×2 ([`crate::ops::bin_frame`]'s values) when the fast
+/// conversion made it in the same pass: a plain 8- or 16-bit mono frame without a Bayer pattern
+/// ([`raw::normalised_camera_values_and_half`]); `None` otherwise.
+pub(super) fn decode_fits_and_half(bytes: &[u8], limits: &Limits) -> Result<(Frame, Option<Frame>), DecodeError> {
+    decode_fits_parts(bytes, limits, true, true)
+}
+
+fn decode_fits_parts(
+    bytes: &[u8],
+    limits: &Limits,
+    allow_fast: bool,
+    want_half: bool,
+) -> Result<(Frame, Option<Frame>), DecodeError> {
     // SAFETY: fits_is_reentrant only reads a compile-time constant of the library.
     let reentrant = unsafe { sys::fits_is_reentrant() } != 0;
     let _guard = if reentrant { None } else { Some(CFITSIO.lock().unwrap_or_else(|p| p.into_inner())) };
@@ -96,7 +112,18 @@ pub(super) fn decode_fits_with(bytes: &[u8], limits: &Limits, allow_fast: bool) 
     } else {
         buffer.get(usize::try_from(data_start).unwrap_or(usize::MAX)..)
     };
-    let values = match raw_data.and_then(|data| raw::normalised_camera_values(data, storage, n * planes)) {
+    let (w, h) = (width as usize, height as usize);
+    let mono = planes == 1 && header_text(&header, "BAYERPAT").and_then(CfaPattern::parse).is_none();
+    let mut half = None;
+    let fast = match raw_data {
+        Some(data) if want_half && mono => raw::normalised_camera_values_and_half(data, storage, w, h).map(|(v, b)| {
+            half = Some(b);
+            v
+        }),
+        Some(data) => raw::normalised_camera_values(data, storage, n * planes),
+        None => None,
+    };
+    let values = match fast {
         Some(values) => values,
         None => {
             let fast =
@@ -116,7 +143,8 @@ pub(super) fn decode_fits_with(bytes: &[u8], limits: &Limits, allow_fast: bool) 
     let mut frame = Frame::new(width, height, planes, Encoding::Linear)
         .map_err(|e| DecodeError::Corrupt(format!("FITS image: {e}")))?;
     frame.header = header;
-    Ok(frame)
+    let half = half.and_then(|b| Frame::new(width.div_ceil(2), height.div_ceil(2), vec![b], Encoding::Linear).ok());
+    Ok((frame, half))
 }
 
 /// Normalised samples → the frame's planes: three stored planes (R, G, B one after the other) are split; one plane

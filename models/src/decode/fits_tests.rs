@@ -285,3 +285,31 @@ fn floats_near_the_limits_of_f32_normalise_to_finite_samples() {
     let f = decode(&fits(-32, &[3, 2], &[], &data), ".fits", &limits()).unwrap();
     assert!(f.planes[0].iter().all(|v| (0.0..=1.0).contains(v)), "{:?}", f.planes[0]);
 }
+
+#[test]
+fn a_plain_mono_frame_comes_with_its_half_and_every_other_image_without() {
+    use crate::decode::decode_with_half;
+    let counts: Vec<u16> = (0..21 * 13).map(|i| (i * 7919 % 65536) as u16).collect();
+    let mono = fits(16, &[21, 13], &[("BZERO", "32768")], &u16_as_stored(&counts));
+    let (frame, half) = decode_with_half(&mono, ".fits", &limits()).unwrap();
+    assert_eq!(frame, decode(&mono, ".fits", &limits()).unwrap());
+    let (half, want) = (half.expect("a half"), crate::ops::bin_frame(&frame, 2).unwrap());
+    assert_eq!((half.width, half.height, half.encoding), (11, 7, Encoding::Linear));
+    assert_eq!(half.planes, want.planes);
+    // zlib-wrapped, as INDI sends `.fits.z`: the same
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    z.write_all(&mono).unwrap();
+    let (_, zhalf) = decode_with_half(&z.finish().unwrap(), ".fits.z", &limits()).unwrap();
+    assert_eq!(zhalf.map(|h| h.planes), Some(want.planes));
+    // A Bayer frame's half would mix the colours (the picture bins the demosaiced planes), a cube has three
+    // planes, BLANK and float data go the other ways: no half from the decoder for them.
+    let bayer = fits(16, &[4, 4], &[("BZERO", "32768"), ("BAYERPAT", "'RGGB'")], &u16_as_stored(&counts[..16]));
+    let cube = fits(16, &[2, 2, 3], &[("BZERO", "32768")], &u16_as_stored(&counts[..12]));
+    let blank = fits(16, &[2, 2], &[("BLANK", "7")], &[1i16, 2, 7, 4]);
+    let float = fits(-32, &[2, 2], &[], &[0.1f32, 0.2, 0.3, 0.4]);
+    for (name, bytes) in [("bayer", bayer), ("cube", cube), ("blank", blank), ("float", float)] {
+        let (frame, half) = decode_with_half(&bytes, ".fits", &limits()).unwrap();
+        assert!(half.is_none(), "{name}");
+        assert_eq!(frame, decode(&bytes, ".fits", &limits()).unwrap(), "{name}");
+    }
+}

@@ -82,10 +82,23 @@ pub enum Kind {
 /// assert!(err.to_string().contains("'.xyz'"));
 /// ```
 pub fn decode(bytes: &[u8], format: &str, limits: &Limits) -> Result<Frame, DecodeError> {
-    decode_nested(bytes, format, limits, true)
+    decode_nested(bytes, format, limits, true, false).map(|(frame, _)| frame)
 }
 
-fn decode_nested(bytes: &[u8], format: &str, limits: &Limits, may_inflate: bool) -> Result<Frame, DecodeError> {
+/// [`decode`], and the frame binned 2×2 when the decoder could make it in the same pass over the samples: plain 8-
+/// and 16-bit mono FITS, a camera's usual frame (`fits::decode_fits_and_half`); `None` for every other image.
+/// Equal to [`crate::ops::bin_frame`]`(frame, 2)` (tested), which the host makes itself when this gives `None`.
+pub fn decode_with_half(bytes: &[u8], format: &str, limits: &Limits) -> Result<(Frame, Option<Frame>), DecodeError> {
+    decode_nested(bytes, format, limits, true, true)
+}
+
+fn decode_nested(
+    bytes: &[u8],
+    format: &str,
+    limits: &Limits,
+    may_inflate: bool,
+    want_half: bool,
+) -> Result<(Frame, Option<Frame>), DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -102,9 +115,10 @@ fn decode_nested(bytes: &[u8], format: &str, limits: &Limits, may_inflate: bool)
         log::warn!("image labelled '{label}' is {kind:?} by its magic bytes; decoding it as {kind:?}");
     }
     match kind {
-        Kind::Fits => fits::decode_fits(bytes, limits),
-        Kind::Xisf => xisf::decode_xisf(bytes, limits),
-        Kind::Jpeg | Kind::Png => raster::decode_raster(bytes, kind, limits),
+        Kind::Fits if want_half => fits::decode_fits_and_half(bytes, limits),
+        Kind::Fits => fits::decode_fits(bytes, limits).map(|f| (f, None)),
+        Kind::Xisf => xisf::decode_xisf(bytes, limits).map(|f| (f, None)),
+        Kind::Jpeg | Kind::Png => raster::decode_raster(bytes, kind, limits).map(|f| (f, None)),
         Kind::Zlib | Kind::Gzip => {
             if !may_inflate {
                 return Err(DecodeError::Unsupported(format!(
@@ -113,7 +127,7 @@ fn decode_nested(bytes: &[u8], format: &str, limits: &Limits, may_inflate: bool)
             }
             let inner = compress::inflate(bytes, kind, limits)?;
             let inner_label = label.strip_suffix(".z").or_else(|| label.strip_suffix(".gz")).unwrap_or("");
-            decode_nested(&inner, inner_label, limits, false)
+            decode_nested(&inner, inner_label, limits, false, want_half)
         }
     }
 }
