@@ -23,10 +23,24 @@ pub const SHADOWS_CLIP: f32 = -2.8;
 pub const TARGET_BACKGROUND: f32 = 0.25;
 /// Factor turning a MAD into a standard-deviation estimate for Gaussian noise.
 const MAD_TO_SIGMA: f32 = 1.4826;
-/// At most about this many samples are used to estimate the median and MAD of a plane: 2¹⁸ put the median of a
-/// Gaussian background within 0.003 σ of the plane's own (its standard error, 1.25 σ / √n) and take a quarter of
-/// the time of 2²⁰ (a 4096² frame's stretch: 4.3 → 1.0 ms, on the way to every detector's first model run).
+/// Planes of at most this many samples (about a 1280×800 frame) are read whole for their median and MAD: exact, and
+/// about a millisecond.
+pub const WHOLE_PLANE: usize = 1 << 20;
+/// About this many samples estimate the median and MAD of a larger plane: 2¹⁸ put the median of a Gaussian
+/// background within 0.003 σ of the plane's own (its standard error, 1.25 σ / √n) and take a quarter of the time of
+/// 2²⁰ (a 4096² frame's stretch: 4.3 → 1.0 ms, on the way to every detector's first model run). Frames up to
+/// [`WHOLE_PLANE`] stay exact: the naive detector's boxes on small synthetic frames moved with a subsampled estimate
+/// (three of seven 800×600 test frames lost their galaxy), while the estimate's own error is negligible.
 pub const MAX_SAMPLES: usize = 1 << 18;
+
+/// One run of [`RUN`] samples in every `step` runs is read ([`median_mad`]).
+fn sample_step(len: usize) -> usize {
+    if len <= WHOLE_PLANE {
+        1
+    } else {
+        len.div_ceil(MAX_SAMPLES)
+    }
+}
 /// Consecutive samples taken together when a plane is subsampled ([`median_mad`]): a quarter of a 4096-px row (a
 /// 4096² frame's runs are then sixteen rows apart), and a prime, so that runs do not line up with rows or any other
 /// power-of-two period of a frame (runs of 4096, whole rows 16 apart, weighed a bright band one row in 32 at four
@@ -54,8 +68,8 @@ pub fn mtf(m: f32, x: f32) -> f32 {
     ((m - 1.0) * x) / ((2.0 * m - 1.0) * x - m)
 }
 
-/// Median and MAD of a plane, from an evenly spaced subsample when the plane is large: runs of [`RUN`] consecutive
-/// samples, one run in every `step` (at most about [`MAX_SAMPLES`] samples in all).
+/// Median and MAD of a plane, from an evenly spaced subsample when the plane is larger than [`WHOLE_PLANE`]: runs of
+/// [`RUN`] consecutive samples, one run in every `step` (about [`MAX_SAMPLES`] samples in all).
 ///
 /// Runs, not single samples: one sample in every 16 of a 4096² frame lies in every cache line of it, so gathering
 /// them read the whole 64 MB plane (4.5–7.9 ms for 2²⁰ samples); runs read a sixteenth of it (runs of 4096: 2.1
@@ -66,7 +80,7 @@ pub fn median_mad(plane: &[f32]) -> (f32, f32) {
     if plane.is_empty() {
         return (0.0, 0.0);
     }
-    let step = plane.len().div_ceil(MAX_SAMPLES);
+    let step = sample_step(plane.len());
     let mut s: Vec<u32> = Vec::with_capacity(plane.len().div_ceil(step) + RUN);
     for run in plane.chunks(step * RUN) {
         s.extend(run[..run.len().min(RUN)].iter().filter(|v| v.is_finite()).map(|&v| total_order_key(v)));
@@ -171,7 +185,7 @@ mod tests {
     #[test]
     fn a_large_plane_is_estimated_from_runs_close_to_its_exact_figures() {
         // 2²² samples of a noisy sky (median ~0.1) with a bright band in one row of 2048 in 64; a sixteenth of the
-        // samples are read, in runs of RUN. Planes of at most MAX_SAMPLES are read whole (other tests).
+        // samples are read, in runs of RUN. Planes of at most WHOLE_PLANE are read whole (other tests).
         let n = 1 << 22;
         let mut x = 1u32;
         let plane: Vec<f32> = (0..n)
@@ -195,7 +209,7 @@ mod tests {
 
     /// The selection on floats that `median_mad` replaced.
     fn median_mad_by_total_cmp(plane: &[f32]) -> (f32, f32) {
-        let step = plane.len().div_ceil(MAX_SAMPLES);
+        let step = sample_step(plane.len());
         let mut s: Vec<f32> = plane.iter().step_by(step).copied().filter(|v| v.is_finite()).collect();
         let mid = s.len() / 2;
         let median = *s.select_nth_unstable_by(mid, f32::total_cmp).1;
