@@ -89,23 +89,8 @@ pub fn physical_values(data: &[u8], bitpix: i32, count: usize, bzero: f64, bscal
 /// intermediate is an integer below 2²⁴, exact in `f32`), in one pass over the frame instead of two. `None` for any
 /// other storage.
 pub fn normalised_camera_values(data: &[u8], storage: Storage, count: usize) -> Option<Vec<f32>> {
-    let full_scale = super::scale::fixed_full_scale(storage.bitpix)?;
-    if !storage.is_plain_integer() {
-        return None;
-    }
-    let (zero, inv) = (storage.bzero as f32, 1.0 / full_scale);
-    let unit = move |stored: f32| ((zero + stored) * inv).clamp(0.0, 1.0);
-    if storage.bitpix == 8 {
-        return in_bands(data, 1, count, |bytes, values| {
-            values.iter_mut().zip(bytes).for_each(|(v, &b)| *v = unit(f32::from(b)));
-        });
-    }
-    in_bands(data, 2, count, |bytes, values| {
-        values
-            .iter_mut()
-            .zip(bytes.chunks_exact(2))
-            .for_each(|(v, b)| *v = unit(f32::from(i16::from_be_bytes([b[0], b[1]]))));
-    })
+    let scale = CameraScale::of(storage)?;
+    in_bands(data, scale.sample_bytes(), count, |bytes, values| scale.convert(bytes, values))
 }
 
 /// [`normalised_camera_values`] of a mono frame `width × height`, and the frame binned 2×2 made in the same pass:
@@ -120,23 +105,49 @@ pub fn normalised_camera_values_and_half(
     width: usize,
     height: usize,
 ) -> Option<(Vec<f32>, Vec<f32>)> {
-    let full_scale = super::scale::fixed_full_scale(storage.bitpix)?;
-    if !storage.is_plain_integer() {
-        return None;
+    let scale = CameraScale::of(storage)?;
+    in_bands_with_half(data, scale.sample_bytes(), width, height, |bytes, values| scale.convert(bytes, values))
+}
+
+/// How a camera's plain 8- or 16-bit samples become `0..=1` (see [`normalised_camera_values`]).
+#[derive(Clone, Copy)]
+struct CameraScale {
+    eight: bool,
+    zero: f32,
+    inv: f32,
+}
+
+impl CameraScale {
+    /// `None` for any storage but a camera's plain 8 or 16 bits.
+    fn of(storage: Storage) -> Option<Self> {
+        let full_scale = super::scale::fixed_full_scale(storage.bitpix)?;
+        storage.is_plain_integer().then_some(Self {
+            eight: storage.bitpix == 8,
+            zero: storage.bzero as f32,
+            inv: 1.0 / full_scale,
+        })
     }
-    let (zero, inv) = (storage.bzero as f32, 1.0 / full_scale);
-    let unit = move |stored: f32| ((zero + stored) * inv).clamp(0.0, 1.0);
-    if storage.bitpix == 8 {
-        return in_bands_with_half(data, 1, width, height, |bytes, values| {
+
+    fn sample_bytes(self) -> usize {
+        if self.eight {
+            1
+        } else {
+            2
+        }
+    }
+
+    /// `values.len()` samples from `bytes`.
+    fn convert(self, bytes: &[u8], values: &mut [f32]) {
+        let unit = |stored: f32| ((self.zero + stored) * self.inv).clamp(0.0, 1.0);
+        if self.eight {
             values.iter_mut().zip(bytes).for_each(|(v, &b)| *v = unit(f32::from(b)));
-        });
+        } else {
+            values
+                .iter_mut()
+                .zip(bytes.chunks_exact(2))
+                .for_each(|(v, b)| *v = unit(f32::from(i16::from_be_bytes([b[0], b[1]]))));
+        }
     }
-    in_bands_with_half(data, 2, width, height, |bytes, values| {
-        values
-            .iter_mut()
-            .zip(bytes.chunks_exact(2))
-            .for_each(|(v, b)| *v = unit(f32::from(i16::from_be_bytes([b[0], b[1]]))));
-    })
 }
 
 /// [`in_bands`] for a `width × height` plane in bands of whole pairs of rows, each pair binned 2×2 into the second
