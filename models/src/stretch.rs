@@ -32,6 +32,11 @@ pub const WHOLE_PLANE: usize = 1 << 20;
 /// [`WHOLE_PLANE`] stay exact: the naive detector's boxes on small synthetic frames moved with a subsampled estimate
 /// (three of seven 800×600 test frames lost their galaxy), while the estimate's own error is negligible.
 pub const MAX_SAMPLES: usize = 1 << 18;
+/// Consecutive samples taken together when a plane is subsampled ([`median_mad`]): a quarter of a 4096-px row (a
+/// 4096² frame's runs are then sixteen rows apart), and a prime, so that runs do not line up with rows or any other
+/// power-of-two period of a frame (runs of 4096, whole rows 16 apart, weighed a bright band one row in 32 at four
+/// times its share in the test below; runs of 4093 still missed its median by 1 %).
+pub const RUN: usize = 1021;
 
 /// One run of [`RUN`] samples in every `step` runs is read ([`median_mad`]).
 fn sample_step(len: usize) -> usize {
@@ -41,11 +46,6 @@ fn sample_step(len: usize) -> usize {
         len.div_ceil(MAX_SAMPLES)
     }
 }
-/// Consecutive samples taken together when a plane is subsampled ([`median_mad`]): a quarter of a 4096-px row (a
-/// 4096² frame's runs are then sixteen rows apart), and a prime, so that runs do not line up with rows or any other
-/// power-of-two period of a frame (runs of 4096, whole rows 16 apart, weighed a bright band one row in 32 at four
-/// times its share in the test below; runs of 4093 still missed its median by 1 %).
-pub const RUN: usize = 1021;
 
 /// The midtones transfer function: maps 0 → 0, `m` → 0.5, 1 → 1, monotonically.
 ///

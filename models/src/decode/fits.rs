@@ -100,6 +100,7 @@ fn decode_fits_parts(
     }
 
     let n = (width * height) as usize;
+    let (w, h) = (width as usize, height as usize);
     let number = |key: &str| header_number(&header, key);
     let storage = Storage {
         bitpix: image.bitpix,
@@ -112,16 +113,11 @@ fn decode_fits_parts(
     } else {
         buffer.get(usize::try_from(data_start).unwrap_or(usize::MAX)..)
     };
-    let (w, h) = (width as usize, height as usize);
     let mono = planes == 1 && header_text(&header, "BAYERPAT").and_then(CfaPattern::parse).is_none();
-    let mut half = None;
-    let fast = match raw_data {
-        Some(data) if want_half && mono => raw::normalised_camera_values_and_half(data, storage, w, h).map(|(v, b)| {
-            half = Some(b);
-            v
-        }),
-        Some(data) => raw::normalised_camera_values(data, storage, n * planes),
-        None => None,
+    let (fast, half) = match raw_data {
+        Some(data) if want_half && mono => raw::normalised_camera_values_and_half(data, storage, w, h).unzip(),
+        Some(data) => (raw::normalised_camera_values(data, storage, n * planes), None),
+        None => (None, None),
     };
     let values = match fast {
         Some(values) => values,
@@ -138,12 +134,11 @@ fn decode_fits_parts(
     };
     drop(fits);
 
-    let (width, height) = (width as usize, height as usize);
-    let planes = colour_planes(values, planes, width, height, &header);
-    let mut frame = Frame::new(width, height, planes, Encoding::Linear)
-        .map_err(|e| DecodeError::Corrupt(format!("FITS image: {e}")))?;
+    let planes = colour_planes(values, planes, w, h, &header);
+    let mut frame =
+        Frame::new(w, h, planes, Encoding::Linear).map_err(|e| DecodeError::Corrupt(format!("FITS image: {e}")))?;
     frame.header = header;
-    let half = half.and_then(|b| Frame::new(width.div_ceil(2), height.div_ceil(2), vec![b], Encoding::Linear).ok());
+    let half = half.and_then(|b| Frame::new(w.div_ceil(2), h.div_ceil(2), vec![b], Encoding::Linear).ok());
     Ok((frame, half))
 }
 
